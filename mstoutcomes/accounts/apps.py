@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class AccountsConfig(AppConfig):
+    name = "mstoutcomes.accounts"
+    verbose_name = "Sites, agencies and people"

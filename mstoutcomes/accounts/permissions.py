@@ -1,0 +1,127 @@
+"""Named permissions and the roles that grant them: the only place roles are turned into rights.
+
+Code asks ``user_has_perm(user, Perm.EDIT_CASE, site=...)``; it never compares roles. To change what a
+role may do, change ROLE_PERMISSIONS and its test (accounts/tests/test_permissions.py).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any
+
+from mstoutcomes.accounts.models import Membership, Role
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser
+
+    from mstoutcomes.accounts.models import Site, User
+
+
+class Perm(StrEnum):
+    VIEW_YOUNG_PEOPLE = "can_view_young_people"
+    VIEW_IDENTIFIABLE = "can_view_identifiable"
+    EDIT_CASE = "can_edit_case"
+    MANAGE_EPISODES = "can_manage_episodes"
+    MAKE_REFERRAL = "can_make_referral"
+    VIEW_AUDIT = "can_view_audit"
+    RANDOMISE = "can_randomise"
+    UNBLIND = "can_unblind"
+    EXPORT_DATA = "can_export_data"
+    VIEW_DASHBOARDS = "can_view_dashboards"
+    MANAGE_USERS = "can_manage_users"
+    USE_ADMIN = "can_use_admin"
+
+
+P = Perm
+ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
+    Role.THERAPIST: frozenset(
+        {P.VIEW_YOUNG_PEOPLE, P.VIEW_IDENTIFIABLE, P.EDIT_CASE, P.MAKE_REFERRAL}
+    ),
+    Role.SUPERVISOR: frozenset(
+        {P.VIEW_YOUNG_PEOPLE, P.VIEW_IDENTIFIABLE, P.EDIT_CASE, P.MANAGE_EPISODES,
+         P.MAKE_REFERRAL, P.VIEW_DASHBOARDS}
+    ),
+    Role.PROGRAMME_MANAGER: frozenset(
+        {P.VIEW_YOUNG_PEOPLE, P.VIEW_IDENTIFIABLE, P.EDIT_CASE, P.MANAGE_EPISODES,
+         P.MAKE_REFERRAL, P.VIEW_AUDIT, P.VIEW_DASHBOARDS}
+    ),
+    Role.REFERRER: frozenset({P.VIEW_YOUNG_PEOPLE, P.VIEW_IDENTIFIABLE, P.MAKE_REFERRAL}),
+    # Research workers visit families to collect measures, so they see who people are,
+    # but they do not edit case records (and are blinded to allocation by the trial app).
+    Role.RESEARCH_WORKER: frozenset({P.VIEW_YOUNG_PEOPLE, P.VIEW_IDENTIFIABLE}),
+    Role.TRIAL_MANAGER: frozenset(
+        {P.VIEW_YOUNG_PEOPLE, P.VIEW_IDENTIFIABLE, P.RANDOMISE, P.UNBLIND, P.EXPORT_DATA,
+         P.VIEW_DASHBOARDS}
+    ),
+    # Pseudonymised roles: they see study IDs, never names, dates of birth or addresses.
+    Role.STATISTICIAN: frozenset({P.VIEW_YOUNG_PEOPLE, P.EXPORT_DATA, P.VIEW_DASHBOARDS}),
+    Role.STEERING_GROUP: frozenset({P.VIEW_YOUNG_PEOPLE, P.VIEW_DASHBOARDS}),
+    Role.ADMINISTRATOR: frozenset(
+        {P.VIEW_YOUNG_PEOPLE, P.VIEW_IDENTIFIABLE, P.EDIT_CASE, P.MANAGE_EPISODES,
+         P.VIEW_AUDIT, P.MANAGE_USERS, P.USE_ADMIN}
+    ),
+}
+
+# Roles that see only the young people their agency referred or works with, not the whole site.
+AGENCY_SCOPED_ROLES: frozenset[str] = frozenset({Role.REFERRER})
+
+
+@dataclass(frozen=True)
+class Grant:
+    """One active membership as the access rules need it."""
+
+    site_id: int
+    agency_id: int | None
+    role: str
+    perms: frozenset[Perm]
+
+    @property
+    def agency_scoped(self) -> bool:
+        return self.role in AGENCY_SCOPED_ROLES
+
+
+_CACHE_ATTR = "_mstoutcomes_grants"
+
+
+def grants_for(user: User | AnonymousUser | Any) -> tuple[Grant, ...]:
+    """Return the user's active memberships at active sites, cached on the user object."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return ()
+    cached: tuple[Grant, ...] | None = getattr(user, _CACHE_ATTR, None)
+    if cached is None:
+        rows = Membership.objects.filter(
+            user=user, is_active=True, site__is_active=True
+        ).values_list("site_id", "agency_id", "role")
+        cached = tuple(
+            Grant(site_id, agency_id, role, ROLE_PERMISSIONS.get(role, frozenset()))
+            for site_id, agency_id, role in rows
+        )
+        setattr(user, _CACHE_ATTR, cached)
+    return cached
+
+
+def forget_grants(user: Any) -> None:
+    """Drop cached grants after the user's memberships change."""
+    if hasattr(user, _CACHE_ATTR):
+        delattr(user, _CACHE_ATTR)
+
+
+def user_perms(user: Any, *, site: Site | int | None = None) -> frozenset[Perm]:
+    """Return the permissions a user holds at a site (or at any site when site is None)."""
+    site_id = site if isinstance(site, int) or site is None else site.pk
+    perms: set[Perm] = set()
+    for grant in grants_for(user):
+        if site_id is None or grant.site_id == site_id:
+            perms |= grant.perms
+    return frozenset(perms)
+
+
+def user_has_perm(user: Any, perm: Perm, *, site: Site | int | None = None) -> bool:
+    """Return whether the user holds the permission at the site (or at any site)."""
+    return perm in user_perms(user, site=site)
+
+
+def site_ids_with_perm(user: Any, perm: Perm) -> set[int]:
+    """Return the sites at which the user holds the permission."""
+    return {grant.site_id for grant in grants_for(user) if perm in grant.perms}

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class CasesConfig(AppConfig):
+    name = "mstoutcomes.cases"
+    verbose_name = "Young people and episodes"

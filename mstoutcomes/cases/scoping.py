@@ -1,0 +1,49 @@
+"""The one rule for which young people a user may see.
+
+- Staff of a site (every role except referrer) see the site's young people.
+- A referrer sees, at their site, the young people their agency referred or is recorded as working
+  with (an AgencyInvolvement).
+- Nobody sees anything through an ended membership or at an inactive site.
+
+Whether names are shown is a separate permission (can_view_identifiable), applied by the views.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Exists, OuterRef, Q
+
+from mstoutcomes.accounts.permissions import Perm, grants_for
+
+_NOTHING = Q(pk__in=[])
+
+
+def young_person_q(user: Any, *, prefix: str = "") -> Q:
+    """Return a filter selecting the young people (or rows under them, via prefix) a user may see."""
+    from mstoutcomes.cases.models import AgencyInvolvement
+
+    def field(name: str) -> str:
+        return f"{prefix}__{name}" if prefix else name
+
+    site_ids: set[int] = set()
+    agency_pairs: set[tuple[int, int]] = set()
+    for grant in grants_for(user):
+        if Perm.VIEW_YOUNG_PEOPLE not in grant.perms:
+            continue
+        if grant.agency_scoped:
+            if grant.agency_id is not None:
+                agency_pairs.add((grant.site_id, grant.agency_id))
+        else:
+            site_ids.add(grant.site_id)
+
+    query = Q(**{f"{field('site_id')}__in": sorted(site_ids)}) if site_ids else _NOTHING
+    person_ref = OuterRef(f"{prefix}_id") if prefix else OuterRef("pk")
+    for site_id, agency_id in sorted(agency_pairs):
+        involved = AgencyInvolvement.objects.unscoped().filter(
+            young_person=person_ref, agency_id=agency_id
+        )
+        query |= Q(**{field("site_id"): site_id}) & (
+            Q(**{field("referring_agency_id"): agency_id}) | Exists(involved)
+        )
+    return query

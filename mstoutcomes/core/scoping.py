@@ -1,0 +1,121 @@
+"""Querysets of people that refuse to run unless scoped to a user.
+
+A model holding data about young people uses ``ScopedManager`` as its default manager. Its querysets
+raise ``UnscopedQueryError`` when evaluated unless they were narrowed with ``.visible_to(user)``
+(the one scoping rule, in ``cases.scoping``) or explicitly opened with ``.unscoped()`` (services,
+admin, demo: code that is not showing records to a person). A query that forgets its scope fails
+loudly, in tests and in production, instead of leaking another agency's children.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import TYPE_CHECKING, Any, Self
+
+from django.db import models
+
+if TYPE_CHECKING:
+    from mstoutcomes.accounts.models import User
+
+_bypass: ContextVar[bool] = ContextVar("mstoutcomes_scope_bypass", default=False)
+
+
+class UnscopedQueryError(RuntimeError):
+    """A query of people ran without being scoped to a user."""
+
+
+@contextmanager
+def scopes_disabled() -> Iterator[None]:
+    """Allow unscoped queries of people inside the block (Django internals such as uniqueness checks)."""
+    token = _bypass.set(True)
+    try:
+        yield
+    finally:
+        _bypass.reset(token)
+
+
+class ScopedQuerySet(models.QuerySet):
+    """A queryset that must be scoped with visible_to() or opened with unscoped() before it runs."""
+
+    # Path from this model to the YoungPerson whose visibility decides this row's ("" for the root).
+    scope_path: str = ""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._scoped = False
+
+    def _clone(self) -> Self:
+        clone = super()._clone()
+        clone._scoped = self._scoped
+        return clone
+
+    def visible_to(self, user: User) -> Self:
+        """Return only the rows this user may see (the single scoping rule)."""
+        from mstoutcomes.cases.scoping import young_person_q
+
+        clone = self.filter(young_person_q(user, prefix=self._scope_prefix()))
+        clone._scoped = True
+        return clone
+
+    def unscoped(self) -> Self:
+        """Return all rows: for services and jobs that do not show records to a person."""
+        clone = self._chain()
+        clone._scoped = True
+        return clone
+
+    def _scope_prefix(self) -> str:
+        return getattr(self.model, "SCOPE_PATH", "")
+
+    def _reached_through_scoped_parent(self) -> bool:
+        # A related manager of a young person you already hold (person.carers.all(), prefetches)
+        # is narrowed to that person, so it is as visible as the person is.
+        if not self._scope_prefix():
+            return False
+        from mstoutcomes.cases.models import YoungPerson
+
+        return isinstance(self._hints.get("instance"), YoungPerson)
+
+    def _check_scope(self) -> None:
+        if self._scoped or _bypass.get() or self._reached_through_scoped_parent():
+            return
+        raise UnscopedQueryError(
+            f"{self.model.__name__} was queried without a user scope. Use a selector that takes "
+            f"the user (….visible_to(user)), or .unscoped() in a service that shows nobody the rows."
+        )
+
+    def _fetch_all(self) -> None:
+        if self._result_cache is None:
+            self._check_scope()
+        super()._fetch_all()
+
+    def count(self) -> int:
+        if self._result_cache is None:
+            self._check_scope()
+        return super().count()
+
+    def exists(self) -> bool:
+        if self._result_cache is None:
+            self._check_scope()
+        return super().exists()
+
+    def aggregate(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        self._check_scope()
+        return super().aggregate(*args, **kwargs)
+
+    def iterator(self, chunk_size: int | None = None) -> Iterator[Any]:
+        self._check_scope()
+        return super().iterator(chunk_size=chunk_size)
+
+    def update(self, **kwargs: Any) -> int:
+        self._check_scope()
+        return super().update(**kwargs)
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        self._check_scope()
+        return super().delete()
+
+
+class ScopedManager(models.Manager.from_queryset(ScopedQuerySet)):  # type: ignore[misc]
+    """Default manager for models holding data about young people."""
