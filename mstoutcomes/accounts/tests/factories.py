@@ -1,0 +1,58 @@
+import factory
+
+from mstoutcomes.accounts.models import Agency, AgencyKind, Membership, Role, Site, User
+
+
+class SiteFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Site
+
+    code = factory.Sequence(lambda n: "S" + "".join(chr(65 + int(d)) for d in f"{n:03d}"))
+    name = factory.Sequence(lambda n: f"MST team {n}")
+    locality = "Greater Manchester"
+
+
+class AgencyFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Agency
+
+    name = factory.Sequence(lambda n: f"Agency {n}")
+    kind = AgencyKind.YOUTH_JUSTICE
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = User
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    first_name = factory.Faker("first_name", locale="en_GB")
+    last_name = factory.Faker("last_name", locale="en_GB")
+    email = factory.LazyAttribute(lambda u: f"{u.username}@example.org")
+    password = factory.PostGenerationMethodCall("set_password", "correct horse battery")
+
+    @factory.post_generation
+    def save_password(obj, create, extracted, **kwargs):  # noqa: N805
+        if create:
+            obj.save()
+
+
+class MembershipFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Membership
+
+    user = factory.SubFactory(UserFactory)
+    site = factory.SubFactory(SiteFactory)
+    role = Role.THERAPIST
+    agency = factory.Maybe(
+        factory.LazyAttribute(lambda m: m.role == Role.REFERRER),
+        yes_declaration=factory.SubFactory(AgencyFactory),
+        no_declaration=None,
+    )
+
+
+def member(role: str, site: Site, agency: Agency | None = None, **user_kwargs) -> User:
+    """Return a new user holding one role at a site."""
+    user = UserFactory(**user_kwargs)
+    MembershipFactory(user=user, site=site, role=role, agency=agency)
+    return user

@@ -1,0 +1,156 @@
+"""Forms for young people, their families, agencies and episodes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+
+from mstoutcomes.accounts.models import Role
+from mstoutcomes.accounts.selectors import agencies_active, staff_with_role
+from mstoutcomes.cases.models import AgencyInvolvement, Episode, FamilyMember, YoungPerson
+from mstoutcomes.cases.selectors import CaseloadQuery, allowed_sorts
+from mstoutcomes.core.forms import ServiceForm, gds_date
+
+
+class YoungPersonForm(ServiceForm):
+    date_of_birth = gds_date("Date of birth")
+    referred_on = gds_date("Date referred", required=False, help_text="For example, 3 9 2026")
+    submit_label = "Save details"
+
+    class Meta:
+        model = YoungPerson
+        fields = [
+            "given_name", "family_name", "preferred_name", "date_of_birth", "sex", "gender",
+            "ethnicity", "address", "postcode_district", "school", "referring_agency",
+            "referred_on", "nhs_number", "upn", "social_care_id", "yos_id",
+        ]
+        widgets = {"address": forms.Textarea(attrs={"rows": 3})}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["referring_agency"].queryset = agencies_active()
+        self.fields["gender"].required = False
+
+
+class FamilyMemberForm(ServiceForm):
+    submit_label = "Save family member"
+
+    class Meta:
+        model = FamilyMember
+        fields = [
+            "given_name", "family_name", "relationship", "is_carer", "is_primary_carer",
+            "has_parental_responsibility", "lives_with_young_person", "phone", "email",
+        ]
+
+
+class AgencyInvolvementForm(ServiceForm):
+    started_on = gds_date("Date started", required=False)
+    ended_on = gds_date("Date ended", required=False, help_text="Leave blank if still involved")
+    submit_label = "Save agency"
+
+    class Meta:
+        model = AgencyInvolvement
+        fields = ["agency", "worker_name", "worker_role", "worker_email", "worker_phone",
+                  "started_on", "ended_on"]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["agency"].queryset = agencies_active()
+
+
+class EpisodeForm(ServiceForm):
+    start_date = gds_date("Start date")
+    expected_end_date = gds_date(
+        "Expected end date", required=False, help_text="Leave blank for 4 months after the start"
+    )
+    submit_label = "Save episode"
+
+    class Meta:
+        model = Episode
+        fields = ["start_date", "expected_end_date", "therapist", "supervisor"]
+
+    def __init__(self, *args: Any, site_id: int, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["therapist"].queryset = staff_with_role(
+            site_ids={site_id}, roles={Role.THERAPIST, Role.SUPERVISOR}
+        )
+        self.fields["supervisor"].queryset = staff_with_role(
+            site_ids={site_id}, roles={Role.SUPERVISOR, Role.PROGRAMME_MANAGER}
+        )
+
+
+class DischargeForm(ServiceForm):
+    end_date = gds_date("Date the episode ended")
+    living_at_home = forms.TypedChoiceField(
+        label="Living at home at discharge?", coerce=lambda v: {"yes": True, "no": False}.get(v),
+        choices=[("yes", "Yes"), ("no", "No"), ("", "Not known")], required=False,
+        empty_value=None, widget=forms.RadioSelect,
+    )
+    in_school_or_work = forms.TypedChoiceField(
+        label="In school or work at discharge?", coerce=lambda v: {"yes": True, "no": False}.get(v),
+        choices=[("yes", "Yes"), ("no", "No"), ("", "Not known")], required=False,
+        empty_value=None, widget=forms.RadioSelect,
+    )
+    no_new_arrests = forms.TypedChoiceField(
+        label="No new arrests during treatment?",
+        coerce=lambda v: {"yes": True, "no": False}.get(v),
+        choices=[("yes", "Yes"), ("no", "No"), ("", "Not known")], required=False,
+        empty_value=None, widget=forms.RadioSelect,
+    )
+    submit_label = "Discharge"
+
+    class Meta:
+        model = Episode
+        fields = ["end_date", "discharge_reason", "living_at_home", "in_school_or_work",
+                  "no_new_arrests", "discharge_notes"]
+        widgets = {"discharge_reason": forms.RadioSelect}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["discharge_reason"].required = True
+        self.fields["discharge_reason"].choices = [
+            c for c in self.fields["discharge_reason"].choices if c[0]
+        ]
+        self.fields["discharge_reason"].error_messages["required"] = "Select why the episode ended"
+
+
+class CaseloadFilterForm(forms.Form):
+    """The caseload list's search, filters and sort, read from the query string."""
+
+    q = forms.CharField(label="Search by name or study ID", required=False, max_length=100)
+    status = forms.ChoiceField(
+        label="Status",
+        required=False,
+        choices=[("", "Any status"), ("referred", "Referred, no episode yet"),
+                 ("in_treatment", "In treatment"), ("discharged", "Discharged")],
+    )
+    therapist = forms.TypedChoiceField(label="Therapist", required=False, coerce=int,
+                                       empty_value=None)
+    sort = forms.ChoiceField(label="Sort by", required=False)
+
+    SORT_LABELS = {
+        "name": "Name (A to Z)", "-name": "Name (Z to A)", "study_id": "Study ID",
+        "-study_id": "Study ID (descending)", "referred": "Date referred (oldest first)",
+        "-referred": "Date referred (newest first)", "age": "Age (youngest first)",
+        "-age": "Age (oldest first)",
+    }
+
+    def __init__(self, *args: Any, user: Any, therapists: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        sorts = allowed_sorts(user)
+        self.fields["sort"].choices = [(key, self.SORT_LABELS[key]) for key in sorts]
+        self.fields["therapist"].choices = [("", "Any therapist")] + [
+            (t.pk, t.get_full_name() or t.username) for t in therapists
+        ]
+        if "name" not in sorts:
+            self.fields["q"].label = "Search by study ID"
+
+    def to_query(self) -> CaseloadQuery:
+        data = self.cleaned_data if self.is_valid() else {}
+        return CaseloadQuery(
+            search=data.get("q") or "",
+            status=data.get("status") or "",
+            therapist_id=data.get("therapist"),
+            sort=data.get("sort") or "",
+        )

@@ -1,0 +1,189 @@
+"""Pages for the caseload, a young person's record and the forms that change it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django import forms
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+
+from mstoutcomes.accounts.decorators import perm_required
+from mstoutcomes.accounts.permissions import Perm, user_has_perm
+from mstoutcomes.accounts.selectors import sites_for, therapists_visible_to
+from mstoutcomes.cases import selectors, services
+from mstoutcomes.cases.forms import (
+    AgencyInvolvementForm,
+    CaseloadFilterForm,
+    DischargeForm,
+    EpisodeForm,
+    FamilyMemberForm,
+    YoungPersonForm,
+)
+from mstoutcomes.cases.models import YoungPerson
+from mstoutcomes.core.forms import ServiceForm
+
+
+@perm_required(Perm.VIEW_YOUNG_PEOPLE)
+def young_person_list(request: HttpRequest) -> HttpResponse:
+    """List the young people the user may see, with search, filters, sort and pages."""
+    therapists = therapists_visible_to(request.user)
+    form = CaseloadFilterForm(request.GET or None, user=request.user, therapists=therapists)
+    people = selectors.young_person_list_visible_to(user=request.user, query=form.to_query())
+    page = Paginator(people, settings.PAGE_SIZE).get_page(request.GET.get("page"))
+    params = request.GET.copy()
+    params.pop("page", None)
+    context = {
+        "form": form,
+        "page": page,
+        "querystring": params.urlencode(),
+        "ident_sites": selectors.identifiable_site_ids(request.user),
+        "can_add": user_has_perm(request.user, Perm.EDIT_CASE),
+        "nav": "caseload",
+    }
+    partial = getattr(request, "htmx", False) and request.htmx.target == "caseload-results"
+    return render(request, "cases/_results.html" if partial else "cases/list.html", context)
+
+
+@perm_required(Perm.VIEW_YOUNG_PEOPLE)
+def young_person_detail(request: HttpRequest, study_id: str) -> HttpResponse:
+    """Show a young person's record; opening it is recorded in the audit trail."""
+    person = selectors.young_person_get_visible(user=request.user, study_id=study_id)
+    identifiable = user_has_perm(request.user, Perm.VIEW_IDENTIFIABLE, site=person.site_id)
+    services.young_person_record_view(
+        by=request.user, young_person=person, request=request, identifiable=identifiable
+    )
+    context = {
+        "person": person,
+        "identifiable": identifiable,
+        "can_edit": user_has_perm(request.user, Perm.EDIT_CASE, site=person.site_id),
+        "can_manage": user_has_perm(request.user, Perm.MANAGE_EPISODES, site=person.site_id),
+        "audit_events": selectors.audit_events_for_young_person(
+            user=request.user, person=person
+        )[:100],
+        "nav": "caseload",
+        **selectors.young_person_detail(person),
+    }
+    return render(request, "cases/detail.html", context)
+
+
+def _form_page(
+    request: HttpRequest,
+    form: ServiceForm,
+    *,
+    title: str,
+    person: YoungPerson | None,
+    save: Callable[[dict[str, Any]], Any],
+) -> HttpResponse:
+    """Render a form page; on a valid POST call the service and go back to the record."""
+    if request.method == "POST" and form.is_valid():
+        try:
+            saved = save(form.cleaned_data)
+        except ValidationError as error:
+            form.apply_service_errors(error)
+        else:
+            target = person or saved
+            return redirect("cases:detail", study_id=target.study_id)
+    cancel = (
+        reverse("cases:detail", args=[person.study_id]) if person else reverse("cases:list")
+    )
+    context = {"form": form, "title": title, "person": person, "cancel_url": cancel,
+               "nav": "caseload"}
+    return render(request, "cases/form.html", context, status=400 if form.errors else 200)
+
+
+def _editable_person(request: HttpRequest, study_id: str, perm: Perm) -> YoungPerson:
+    person = selectors.young_person_get_visible(user=request.user, study_id=study_id)
+    if not user_has_perm(request.user, perm, site=person.site_id):
+        raise PermissionDenied("You can see this record but not change it.")
+    return person
+
+
+@perm_required(Perm.EDIT_CASE)
+def young_person_create(request: HttpRequest) -> HttpResponse:
+    """Add a young person at a site where the user may edit cases."""
+    sites = sites_for(request.user, Perm.EDIT_CASE)
+    form = YoungPersonForm(request.POST or None)
+    if sites.count() > 1:
+        form.fields["site"] = forms.ModelChoiceField(queryset=sites, label="MST site")
+        form.helper.layout.fields.insert(0, "site")
+
+    def save(data: dict[str, Any]) -> YoungPerson:
+        site = data.pop("site", None) or sites.get()
+        return services.young_person_create(by=request.user, site=site, fields=data,
+                                            request=request)
+
+    return _form_page(request, form, title="Add a young person", person=None, save=save)
+
+
+@perm_required(Perm.EDIT_CASE)
+def young_person_edit(request: HttpRequest, study_id: str) -> HttpResponse:
+    person = _editable_person(request, study_id, Perm.EDIT_CASE)
+    form = YoungPersonForm(request.POST or None, instance=person)
+    return _form_page(
+        request, form, title="Change details", person=person,
+        save=lambda data: services.young_person_update(
+            by=request.user, young_person=person, fields=data, request=request),
+    )
+
+
+@perm_required(Perm.EDIT_CASE)
+def family_member_edit(request: HttpRequest, study_id: str, pk: int | None = None) -> HttpResponse:
+    person = _editable_person(request, study_id, Perm.EDIT_CASE)
+    member = get_object_or_404(person.family_members.all(), pk=pk) if pk else None
+    form = FamilyMemberForm(request.POST or None, instance=member)
+    return _form_page(
+        request, form, title="Change family member" if member else "Add a family member",
+        person=person,
+        save=lambda data: services.family_member_save(
+            by=request.user, young_person=person, member=member, fields=data, request=request),
+    )
+
+
+@perm_required(Perm.EDIT_CASE)
+def involvement_edit(request: HttpRequest, study_id: str, pk: int | None = None) -> HttpResponse:
+    person = _editable_person(request, study_id, Perm.EDIT_CASE)
+    involvement = get_object_or_404(person.agency_involvements.all(), pk=pk) if pk else None
+    form = AgencyInvolvementForm(request.POST or None, instance=involvement)
+    return _form_page(
+        request, form, title="Change agency" if involvement else "Add an agency",
+        person=person,
+        save=lambda data: services.agency_involvement_save(
+            by=request.user, young_person=person, involvement=involvement, fields=data,
+            request=request),
+    )
+
+
+@perm_required(Perm.MANAGE_EPISODES)
+def episode_edit(request: HttpRequest, study_id: str, pk: int | None = None) -> HttpResponse:
+    person = _editable_person(request, study_id, Perm.MANAGE_EPISODES)
+    episode = get_object_or_404(person.episodes.all(), pk=pk) if pk else None
+    form = EpisodeForm(request.POST or None, instance=episode, site_id=person.site_id)
+    if episode is None:
+        return _form_page(
+            request, form, title="Start an MST episode", person=person,
+            save=lambda data: services.episode_open(
+                by=request.user, young_person=person, fields=data, request=request),
+        )
+    return _form_page(
+        request, form, title="Change episode", person=person,
+        save=lambda data: services.episode_update(
+            by=request.user, episode=episode, fields=data, request=request),
+    )
+
+
+@perm_required(Perm.MANAGE_EPISODES)
+def episode_discharge(request: HttpRequest, study_id: str, pk: int) -> HttpResponse:
+    person = _editable_person(request, study_id, Perm.MANAGE_EPISODES)
+    episode = get_object_or_404(person.episodes.all(), pk=pk, end_date__isnull=True)
+    form = DischargeForm(request.POST or None, instance=episode)
+    return _form_page(
+        request, form, title="Discharge from MST", person=person,
+        save=lambda data: services.episode_discharge(
+            by=request.user, episode=episode, fields=data, request=request),
+    )

@@ -1,0 +1,51 @@
+"""Form helpers shared by the apps: GOV.UK rendering and service validation errors."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from crispy_forms_gds.fields import DateInputField
+from crispy_forms_gds.helper import FormHelper
+from crispy_forms_gds.layout import Button, Layout
+from django import forms
+from django.core.exceptions import ValidationError
+
+
+def gds_date(label: str, *, required: bool = True, help_text: str = "") -> DateInputField:
+    """Return a GOV.UK day-month-year date field with plain error messages."""
+    field = DateInputField(label=label, required=required, help_text=help_text or "For example, 27 3 2012")
+    field.error_messages["required"] = f"Enter the {label.lower()}"
+    field.error_messages["incomplete"] = f"Enter the {label.lower()} as day, month and year"
+    return field
+
+
+class ServiceForm(forms.ModelForm):
+    """A ModelForm that checks the input only; the service validates the model and saves it.
+
+    Skipping ModelForm's model validation keeps the instance untouched until the service runs,
+    so the service can record what changed.
+    """
+
+    submit_label = "Save"
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.label_size = "s"
+        self.helper.legend_size = "s"
+        self.helper.layout = Layout(*self.fields, Button("submit", self.submit_label))
+
+    def _post_clean(self) -> None:
+        pass
+
+    def apply_service_errors(self, error: ValidationError) -> None:
+        """Show a service's ValidationError against the fields it names, or above the form."""
+        if hasattr(error, "error_dict"):
+            for field, errors in error.error_dict.items():
+                target = field if field in self.fields else None
+                for item in errors:
+                    self.add_error(target, item)
+        else:
+            for message in error.messages:
+                self.add_error(None, message)
