@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from functools import update_wrapper
 from typing import Any
 
 from django.contrib import admin
+from django.core.exceptions import PermissionDenied
 from django.db import models, transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
@@ -25,6 +27,17 @@ class MSTAdminSite(admin.AdminSite):
         from mstoutcomes.accounts.permissions import Perm, user_has_perm
 
         return bool(request.user.is_active and user_has_perm(request.user, Perm.USE_ADMIN))
+
+    def admin_view(self, view: Any, cacheable: bool = False) -> Any:
+        inner = super().admin_view(view, cacheable)
+
+        def guarded(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            # Signed in but not an administrator: refuse, rather than loop through sign-in.
+            if request.user.is_authenticated and not self.has_permission(request):
+                raise PermissionDenied("The administration pages are for administrators only.")
+            return inner(request, *args, **kwargs)
+
+        return update_wrapper(guarded, inner)
 
     def login(self, request: HttpRequest, extra_context: Any = None) -> HttpResponse:
         # One sign-in page (with lockout) for the whole service.

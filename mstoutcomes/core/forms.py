@@ -8,7 +8,7 @@ from crispy_forms_gds.fields import DateInputField
 from crispy_forms_gds.helper import FormHelper
 from crispy_forms_gds.layout import Button, Layout
 from django import forms
-from django.core.exceptions import ValidationError
+from django.core.exceptions import FieldDoesNotExist, ValidationError
 
 
 def gds_date(label: str, *, required: bool = True, help_text: str = "") -> DateInputField:
@@ -37,7 +37,19 @@ class ServiceForm(forms.ModelForm):
         self.helper.layout = Layout(*self.fields, Button("submit", self.submit_label))
 
     def _post_clean(self) -> None:
-        pass
+        # Run each model field's validators (postcode, NHS number…) so that every field error
+        # shows at once; whole-model checks and saving are the service's.
+        for name, value in list(self.cleaned_data.items()):
+            try:
+                model_field = self._meta.model._meta.get_field(name)
+            except FieldDoesNotExist:
+                continue
+            if value in model_field.empty_values:
+                continue
+            try:
+                model_field.run_validators(value)
+            except ValidationError as error:
+                self.add_error(name, error)
 
     def apply_service_errors(self, error: ValidationError) -> None:
         """Show a service's ValidationError against the fields it names, or above the form."""
