@@ -119,15 +119,17 @@ class CaseloadFilterForm(forms.Form):
     """The caseload list's search, filters and sort, read from the query string."""
 
     q = forms.CharField(label="Search by name or study ID", required=False, max_length=100)
+    select = forms.Select(attrs={"class": "govuk-select"})
     status = forms.ChoiceField(
         label="Status",
         required=False,
         choices=[("", "Any status"), ("referred", "Referred, no episode yet"),
                  ("in_treatment", "In treatment"), ("discharged", "Discharged")],
+        widget=select,
     )
     therapist = forms.TypedChoiceField(label="Therapist", required=False, coerce=int,
-                                       empty_value=None)
-    sort = forms.ChoiceField(label="Sort by", required=False)
+                                       empty_value=None, widget=select)
+    sort = forms.ChoiceField(label="Sort by", required=False, widget=select)
 
     SORT_LABELS = {
         "name": "Name (A to Z)", "-name": "Name (Z to A)", "study_id": "Study ID",

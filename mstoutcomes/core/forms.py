@@ -19,6 +19,16 @@ def gds_date(label: str, *, required: bool = True, help_text: str = "") -> DateI
     return field
 
 
+def _plain_required_message(field: forms.Field) -> None:
+    # GOV.UK style: say what to do ("Enter your first name"), not "This field is required."
+    if isinstance(field, DateInputField) or field.label is None:
+        return
+    label = str(field.label)
+    label = label[0].lower() + label[1:] if not label[:2].isupper() else label
+    verb = "Select" if isinstance(field, forms.ChoiceField | forms.ModelChoiceField) else "Enter"
+    field.error_messages["required"] = f"{verb} the {label}"
+
+
 class ServiceForm(forms.ModelForm):
     """A ModelForm that checks the input only; the service validates the model and saves it.
 
@@ -30,6 +40,8 @@ class ServiceForm(forms.ModelForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            _plain_required_message(field)
         self.helper = FormHelper()
         self.helper.form_tag = False
         self.helper.label_size = "s"

@@ -61,7 +61,7 @@ def test_add_form_shows_field_errors_and_writes_nothing(client, alice, site_a):
     html = response.content.decode()
     assert response.status_code == 400
     assert "There is a problem" in html
-    assert "This field is required" in html
+    assert "Enter the first name" in html
     assert "Enter the date of birth" in html
     assert "Enter the first part of the postcode only" in html
     assert "check digit does not match" in html
