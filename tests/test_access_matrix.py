@@ -15,6 +15,7 @@ from mstoutcomes.accounts.tests.factories import AgencyFactory, SiteFactory, mem
 from mstoutcomes.cases.tests.factories import YoungPersonFactory
 
 R = Role
+# fmt: off
 #                       detail            edit              episode_add       list create admin
 #                       own  site other   own  site other   own  site other
 MATRIX = {
@@ -28,9 +29,17 @@ MATRIX = {
     R.STEERING_GROUP:   (200, 200, 404,   403, 403, 403,    403, 403, 403,    200, 403, 403),
     R.ADMINISTRATOR:    (200, 200, 404,   200, 200, 404,    200, 200, 404,    200, 200, 200),
 }
+# fmt: on
 # Roles that see names on the pages they may open.
-IDENTIFIABLE = {R.THERAPIST, R.SUPERVISOR, R.PROGRAMME_MANAGER, R.REFERRER, R.RESEARCH_WORKER,
-                R.TRIAL_MANAGER, R.ADMINISTRATOR}
+IDENTIFIABLE = {
+    R.THERAPIST,
+    R.SUPERVISOR,
+    R.PROGRAMME_MANAGER,
+    R.REFERRER,
+    R.RESEARCH_WORKER,
+    R.TRIAL_MANAGER,
+    R.ADMINISTRATOR,
+}
 
 
 def test_matrix_covers_every_role():
@@ -42,12 +51,23 @@ def world(db):
     home, away = SiteFactory(code="HOME"), SiteFactory(code="AWAY")
     agency = AgencyFactory(name="Referring YOS")
     people = {
-        "own": YoungPersonFactory(site=home, referring_agency=agency, study_id="HOME-0001",
-                                  given_name="Owena", family_name="Agency"),
-        "site": YoungPersonFactory(site=home, study_id="HOME-0002", given_name="Sitea",
-                                   family_name="Only"),
-        "other": YoungPersonFactory(site=away, referring_agency=agency, study_id="AWAY-0001",
-                                    given_name="Otto", family_name="Away"),
+        "own": YoungPersonFactory(
+            site=home,
+            referring_agency=agency,
+            study_id="HOME-0001",
+            given_name="Owena",
+            family_name="Agency",
+        ),
+        "site": YoungPersonFactory(
+            site=home, study_id="HOME-0002", given_name="Sitea", family_name="Only"
+        ),
+        "other": YoungPersonFactory(
+            site=away,
+            referring_agency=agency,
+            study_id="AWAY-0001",
+            given_name="Otto",
+            family_name="Away",
+        ),
     }
     return home, agency, people
 
@@ -70,7 +90,7 @@ def test_access_matrix(client, world, role):
 
 @pytest.mark.parametrize("role", list(Role))
 def test_names_shown_only_to_identifiable_roles(client, world, role):
-    home, agency, people = world
+    home, agency, _ = world
     client.force_login(member(role, home, agency=agency if role == R.REFERRER else None))
     listing = client.get(reverse("cases:list")).content.decode()
     detail = client.get(reverse("cases:detail", args=["HOME-0001"])).content.decode()

@@ -151,3 +151,6 @@ class AuditChainHead(models.Model):
 
     last_hash = models.CharField(max_length=64)
     length = models.PositiveBigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"Audit chain of {self.length} events"

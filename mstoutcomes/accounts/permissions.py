@@ -1,7 +1,7 @@
 """Named permissions and the roles that grant them: the only place roles are turned into rights.
 
-Code asks ``user_has_perm(user, Perm.EDIT_CASE, site=...)``; it never compares roles. To change what a
-role may do, change ROLE_PERMISSIONS and its test (accounts/tests/test_permissions.py).
+Code asks ``user_has_perm(user, Perm.EDIT_CASE, site=...)``; it never compares roles.
+To change what a role may do, change ROLE_PERMISSIONS and its test (accounts/tests/test_permissions.py).
 """
 
 from __future__ import annotations
@@ -39,27 +39,53 @@ ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
         {P.VIEW_YOUNG_PEOPLE, P.VIEW_IDENTIFIABLE, P.EDIT_CASE, P.MAKE_REFERRAL}
     ),
     Role.SUPERVISOR: frozenset(
-        {P.VIEW_YOUNG_PEOPLE, P.VIEW_IDENTIFIABLE, P.EDIT_CASE, P.MANAGE_EPISODES,
-         P.MAKE_REFERRAL, P.VIEW_DASHBOARDS}
+        {
+            P.VIEW_YOUNG_PEOPLE,
+            P.VIEW_IDENTIFIABLE,
+            P.EDIT_CASE,
+            P.MANAGE_EPISODES,
+            P.MAKE_REFERRAL,
+            P.VIEW_DASHBOARDS,
+        }
     ),
     Role.PROGRAMME_MANAGER: frozenset(
-        {P.VIEW_YOUNG_PEOPLE, P.VIEW_IDENTIFIABLE, P.EDIT_CASE, P.MANAGE_EPISODES,
-         P.MAKE_REFERRAL, P.VIEW_AUDIT, P.VIEW_DASHBOARDS}
+        {
+            P.VIEW_YOUNG_PEOPLE,
+            P.VIEW_IDENTIFIABLE,
+            P.EDIT_CASE,
+            P.MANAGE_EPISODES,
+            P.MAKE_REFERRAL,
+            P.VIEW_AUDIT,
+            P.VIEW_DASHBOARDS,
+        }
     ),
     Role.REFERRER: frozenset({P.VIEW_YOUNG_PEOPLE, P.VIEW_IDENTIFIABLE, P.MAKE_REFERRAL}),
     # Research workers visit families to collect measures, so they see who people are,
     # but they do not edit case records (and are blinded to allocation by the trial app).
     Role.RESEARCH_WORKER: frozenset({P.VIEW_YOUNG_PEOPLE, P.VIEW_IDENTIFIABLE}),
     Role.TRIAL_MANAGER: frozenset(
-        {P.VIEW_YOUNG_PEOPLE, P.VIEW_IDENTIFIABLE, P.RANDOMISE, P.UNBLIND, P.EXPORT_DATA,
-         P.VIEW_DASHBOARDS}
+        {
+            P.VIEW_YOUNG_PEOPLE,
+            P.VIEW_IDENTIFIABLE,
+            P.RANDOMISE,
+            P.UNBLIND,
+            P.EXPORT_DATA,
+            P.VIEW_DASHBOARDS,
+        }
     ),
     # Pseudonymised roles: they see study IDs, never names, dates of birth or addresses.
     Role.STATISTICIAN: frozenset({P.VIEW_YOUNG_PEOPLE, P.EXPORT_DATA, P.VIEW_DASHBOARDS}),
     Role.STEERING_GROUP: frozenset({P.VIEW_YOUNG_PEOPLE, P.VIEW_DASHBOARDS}),
     Role.ADMINISTRATOR: frozenset(
-        {P.VIEW_YOUNG_PEOPLE, P.VIEW_IDENTIFIABLE, P.EDIT_CASE, P.MANAGE_EPISODES,
-         P.VIEW_AUDIT, P.MANAGE_USERS, P.USE_ADMIN}
+        {
+            P.VIEW_YOUNG_PEOPLE,
+            P.VIEW_IDENTIFIABLE,
+            P.EDIT_CASE,
+            P.MANAGE_EPISODES,
+            P.VIEW_AUDIT,
+            P.MANAGE_USERS,
+            P.USE_ADMIN,
+        }
     ),
 }
 
@@ -91,7 +117,9 @@ def grants_for(user: User | AnonymousUser | Any) -> tuple[Grant, ...]:
     cached: tuple[Grant, ...] | None = getattr(user, _CACHE_ATTR, None)
     if cached is None:
         rows = Membership.objects.filter(
-            user=user, is_active=True, site__is_active=True
+            user_id=user.pk,  # type: ignore[misc]
+            is_active=True,
+            site__is_active=True,
         ).values_list("site_id", "agency_id", "role")
         cached = tuple(
             Grant(site_id, agency_id, role, ROLE_PERMISSIONS.get(role, frozenset()))

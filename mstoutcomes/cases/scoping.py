@@ -20,7 +20,7 @@ _NOTHING = Q(pk__in=[])
 
 
 def young_person_q(user: Any, *, prefix: str = "") -> Q:
-    """Return a filter selecting the young people (or rows under them, via prefix) a user may see."""
+    """Return a filter for the young people (or rows under them, via prefix) a user may see."""
     from mstoutcomes.cases.models import AgencyInvolvement
 
     def field(name: str) -> str:
@@ -44,6 +44,6 @@ def young_person_q(user: Any, *, prefix: str = "") -> Q:
             young_person=person_ref, agency_id=agency_id
         )
         query |= Q(**{field("site_id"): site_id}) & (
-            Q(**{field("referring_agency_id"): agency_id}) | Exists(involved)
+            Q(**{field("referring_agency_id"): agency_id}) | Q(Exists(involved))
         )
     return query

@@ -58,8 +58,9 @@ def _with_status(queryset: QuerySet[YoungPerson]) -> QuerySet[YoungPerson]:
     )
     any_episode = Episode.objects.unscoped().filter(young_person=OuterRef("pk"))
     therapist_name = open_episodes.values(
-        name=Concat("therapist__first_name", Value(" "), "therapist__last_name",
-                    output_field=CharField())
+        name=Concat(
+            "therapist__first_name", Value(" "), "therapist__last_name", output_field=CharField()
+        )
     )[:1]
     return queryset.annotate(
         status=Case(
@@ -92,9 +93,11 @@ def young_person_list_visible_to(*, user: Any, query: CaseloadQuery) -> QuerySet
             Q(study_id__icontains=term) | (Q(site_id__in=identifiable_site_ids(user)) & by_name)
         )
     if query.status in YoungPersonStatus.values:
-        queryset = queryset.filter(status=query.status)
+        queryset = queryset.filter(status=query.status)  # type: ignore[misc]
     if query.therapist_id is not None:
-        queryset = queryset.filter(current_therapist_id=query.therapist_id)
+        queryset = queryset.filter(  # type: ignore[misc]
+            current_therapist_id=query.therapist_id
+        )
     sort = query.sort if query.sort in SORTS else "name"
     if not _sees_names_everywhere(user) and sort not in PSEUDONYMISED_SORTS:
         sort = "study_id"
@@ -113,7 +116,7 @@ def allowed_sorts(user: Any) -> tuple[str, ...]:
 
 def young_person_get_visible(*, user: Any, study_id: str) -> YoungPerson:
     """Return one young person the user may see, or raise Http404 (never 403: no existence leak)."""
-    return get_object_or_404(
+    return get_object_or_404(  # type: ignore[no-any-return]
         YoungPerson.objects.visible_to(user).select_related("site", "referring_agency"),
         study_id=study_id,
     )
@@ -130,7 +133,7 @@ def young_person_detail(person: YoungPerson) -> dict[str, Any]:
 
 def caseload_of_therapist(*, user: Any) -> QuerySet[Episode]:
     """Return the open episodes the user holds as therapist, among those the user may see."""
-    return (
+    return (  # type: ignore[no-any-return]
         Episode.objects.visible_to(user)
         .filter(therapist=user, end_date__isnull=True)
         .select_related("young_person")
@@ -142,7 +145,7 @@ def status_counts(*, user: Any) -> dict[str, int]:
     """Return how many visible young people are referred, in treatment and discharged."""
     rows = (
         _with_status(YoungPerson.objects.visible_to(user))
-        .values("status")
+        .values("status")  # type: ignore[misc]
         .annotate(n=Count("pk"))
         .order_by()
     )

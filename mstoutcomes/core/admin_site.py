@@ -92,15 +92,25 @@ class AuditedAdmin(SimpleHistoryAdmin):
         with transaction.atomic():
             super().save_model(request, obj, form, change)
             verb = "changed" if change else "added"
-            audit_record(actor=request.user, action=f"admin.{obj._meta.model_name}.{verb}",
-                         obj=obj, changes=diff(before, snapshot(obj)), request=request)
+            audit_record(
+                actor=request.user,  # type: ignore[arg-type]
+                action=f"admin.{obj._meta.model_name}.{verb}",
+                obj=obj,
+                changes=diff(before, snapshot(obj)),
+                request=request,
+            )
 
     def delete_model(self, request: HttpRequest, obj: models.Model) -> None:
         from mstoutcomes.accounts.services import audit_record
 
         with transaction.atomic():
-            audit_record(actor=request.user, action=f"admin.{obj._meta.model_name}.deleted",
-                         obj=obj, changes=diff(snapshot(obj), {}), request=request)
+            audit_record(
+                actor=request.user,  # type: ignore[arg-type]
+                action=f"admin.{obj._meta.model_name}.deleted",
+                obj=obj,
+                changes=diff(snapshot(obj), {}),
+                request=request,
+            )
             super().delete_model(request, obj)
 
     def delete_queryset(self, request: HttpRequest, queryset: Any) -> None:

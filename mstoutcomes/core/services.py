@@ -30,7 +30,7 @@ def assign_fields(
     unknown = sorted(set(fields) - allowed_set)
     if unknown:
         raise ValidationError(
-            f"{instance._meta.verbose_name.capitalize()} has no editable field(s): "
+            f"{str(instance._meta.verbose_name).capitalize()} has no editable field(s): "
             f"{', '.join(unknown)}."
         )
     for name, value in fields.items():

@@ -12,8 +12,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def test_therapist_signs_in_searches_and_opens_a_record(live_server, page, site_a, alice, carol):
-    jay = YoungPersonFactory(site=site_a, given_name="Jay", family_name="Khan",
-                             study_id="AAA-0007")
+    jay = YoungPersonFactory(site=site_a, given_name="Jay", family_name="Khan", study_id="AAA-0007")
     EpisodeFactory(young_person=jay, therapist=alice)
     for n in range(5):
         YoungPersonFactory(site=site_a, given_name=f"Other{n}", family_name="Person")
