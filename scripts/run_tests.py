@@ -41,8 +41,9 @@ def main(argv: list[str]) -> int:
     results: dict[str, int] = {}
 
     results["ruff"] = _run("ruff", [str(BIN / "ruff"), "check", "."], base_env)
-    results["ruff format"] = _run("ruff format", [str(BIN / "ruff"), "format", "--check", "."],
-                                  base_env)
+    results["ruff format"] = _run(
+        "ruff format", [str(BIN / "ruff"), "format", "--check", "."], base_env
+    )
     results["mypy"] = _run("mypy", [str(BIN / "mypy")], base_env)
 
     pytest = [str(BIN / "python"), "-m", "pytest", *argv]

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.core.validators import validate_ipv46_address
 from django.db import models, transaction
 from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.ipv6 import clean_ipv6_address
 
 from mstoutcomes.accounts.models import (
     Agency,
@@ -21,6 +24,8 @@ from mstoutcomes.accounts.models import (
 )
 from mstoutcomes.accounts.permissions import forget_grants
 from mstoutcomes.core.audit import GENESIS_HASH, event_hash, json_safe, snapshot
+
+_ACTION = re.compile(r"[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*){2,}")
 
 
 def _payload(event: AuditEvent) -> dict[str, Any]:
@@ -43,7 +48,13 @@ def _payload(event: AuditEvent) -> dict[str, Any]:
 def _client_ip(request: HttpRequest | None) -> str | None:
     if request is None:
         return None
-    return request.META.get("REMOTE_ADDR") or None
+    address = request.META.get("REMOTE_ADDR") or ""
+    # Hash the address as the database will store it (IPv6 compressed), or the chain breaks.
+    try:
+        validate_ipv46_address(address)
+    except ValidationError:
+        return None
+    return clean_ipv6_address(address) if ":" in address else address
 
 
 def audit_record(
@@ -62,7 +73,7 @@ def audit_record(
     The chain head is locked, so concurrent writers append one after another and the links never
     fork; if the caller's transaction rolls back, the event goes with it.
     """
-    if not action or action.count(".") < 2:
+    if not _ACTION.fullmatch(action or ""):
         raise ValueError(f"Audit action {action!r} must be dotted: app.object.verb.")
     with transaction.atomic():
         head = AuditChainHead.objects.select_for_update().filter(pk=1).first()
@@ -129,8 +140,13 @@ def site_create(*, by: User | None, code: str, name: str, locality: str = "") ->
     """Create a site (an MST team in a locality)."""
     site = Site(code=code.strip().upper(), name=name.strip(), locality=locality.strip())
     _clean_and_save(site)
-    audit_record(actor=by, action="accounts.site.created", obj=site, site=site,
-                 changes={k: [None, v] for k, v in snapshot(site, ["code", "name"]).items()})
+    audit_record(
+        actor=by,
+        action="accounts.site.created",
+        obj=site,
+        site=site,
+        changes={k: [None, v] for k, v in snapshot(site, ["code", "name"]).items()},
+    )
     return site
 
 
@@ -139,8 +155,12 @@ def agency_create(*, by: User | None, name: str, kind: str, locality: str = "") 
     """Create an agency that refers young people or works with them."""
     agency = Agency(name=name.strip(), kind=kind, locality=locality.strip())
     _clean_and_save(agency)
-    audit_record(actor=by, action="accounts.agency.created", obj=agency,
-                 changes={k: [None, v] for k, v in snapshot(agency, ["name", "kind"]).items()})
+    audit_record(
+        actor=by,
+        action="accounts.agency.created",
+        obj=agency,
+        changes={k: [None, v] for k, v in snapshot(agency, ["name", "kind"]).items()},
+    )
     return agency
 
 
@@ -169,8 +189,12 @@ def user_create(
         user.set_unusable_password()
     user.full_clean()
     user.save()
-    audit_record(actor=by, action="accounts.user.created", obj=user,
-                 changes={"username": [None, user.username]})
+    audit_record(
+        actor=by,
+        action="accounts.user.created",
+        obj=user,
+        changes={"username": [None, user.username]},
+    )
     return user
 
 
@@ -186,8 +210,13 @@ def membership_grant(
         raise ValidationError(exc.message_dict) from None
     membership.save()
     forget_grants(user)
-    audit_record(actor=by, action="accounts.membership.granted", obj=membership, site=site,
-                 changes={"role": [None, role], "agency": [None, agency.pk if agency else None]})
+    audit_record(
+        actor=by,
+        action="accounts.membership.granted",
+        obj=membership,
+        site=site,
+        changes={"role": [None, role], "agency": [None, agency.pk if agency else None]},
+    )
     return membership
 
 
@@ -197,6 +226,11 @@ def membership_end(*, by: User | None, membership: Membership) -> Membership:
     membership.is_active = False
     membership.save(update_fields=["is_active", "updated_at"])
     forget_grants(membership.user)
-    audit_record(actor=by, action="accounts.membership.ended", obj=membership,
-                 site=membership.site, changes={"is_active": [True, False]})
+    audit_record(
+        actor=by,
+        action="accounts.membership.ended",
+        obj=membership,
+        site=membership.site,
+        changes={"is_active": [True, False]},
+    )
     return membership

@@ -11,19 +11,42 @@ from mstoutcomes.accounts.selectors import agencies_active, staff_with_role
 from mstoutcomes.cases.models import AgencyInvolvement, Episode, FamilyMember, YoungPerson
 from mstoutcomes.cases.selectors import CaseloadQuery, allowed_sorts
 from mstoutcomes.core.forms import ServiceForm, gds_date
+from mstoutcomes.core.identifiers import normalise_nhs_number, normalise_postcode_district
 
 
 class YoungPersonForm(ServiceForm):
     date_of_birth = gds_date("Date of birth")
+    # Longer than stored so people may type spaces; clean_* removes them before validation.
+    nhs_number = forms.CharField(label="NHS number", required=False, max_length=14)
+    upn = forms.CharField(label="Unique Pupil Number", required=False, max_length=16)
+    postcode_district = forms.CharField(
+        label="Postcode district",
+        required=False,
+        max_length=6,
+        help_text="The first part of the postcode, such as M33.",
+    )
     referred_on = gds_date("Date referred", required=False, help_text="For example, 3 9 2026")
     submit_label = "Save details"
 
     class Meta:
         model = YoungPerson
         fields = [
-            "given_name", "family_name", "preferred_name", "date_of_birth", "sex", "gender",
-            "ethnicity", "address", "postcode_district", "school", "referring_agency",
-            "referred_on", "nhs_number", "upn", "social_care_id", "yos_id",
+            "given_name",
+            "family_name",
+            "preferred_name",
+            "date_of_birth",
+            "sex",
+            "gender",
+            "ethnicity",
+            "address",
+            "postcode_district",
+            "school",
+            "referring_agency",
+            "referred_on",
+            "nhs_number",
+            "upn",
+            "social_care_id",
+            "yos_id",
         ]
         widgets = {"address": forms.Textarea(attrs={"rows": 3})}
 
@@ -32,6 +55,15 @@ class YoungPersonForm(ServiceForm):
         self.fields["referring_agency"].queryset = agencies_active()
         self.fields["gender"].required = False
 
+    def clean_nhs_number(self) -> str:
+        return normalise_nhs_number(self.cleaned_data["nhs_number"])
+
+    def clean_upn(self) -> str:
+        return str(self.cleaned_data["upn"]).replace(" ", "").upper()
+
+    def clean_postcode_district(self) -> str:
+        return normalise_postcode_district(self.cleaned_data["postcode_district"])
+
 
 class FamilyMemberForm(ServiceForm):
     submit_label = "Save family member"
@@ -39,8 +71,15 @@ class FamilyMemberForm(ServiceForm):
     class Meta:
         model = FamilyMember
         fields = [
-            "given_name", "family_name", "relationship", "is_carer", "is_primary_carer",
-            "has_parental_responsibility", "lives_with_young_person", "phone", "email",
+            "given_name",
+            "family_name",
+            "relationship",
+            "is_carer",
+            "is_primary_carer",
+            "has_parental_responsibility",
+            "lives_with_young_person",
+            "phone",
+            "email",
         ]
 
 
@@ -51,8 +90,15 @@ class AgencyInvolvementForm(ServiceForm):
 
     class Meta:
         model = AgencyInvolvement
-        fields = ["agency", "worker_name", "worker_role", "worker_email", "worker_phone",
-                  "started_on", "ended_on"]
+        fields = [
+            "agency",
+            "worker_name",
+            "worker_role",
+            "worker_email",
+            "worker_phone",
+            "started_on",
+            "ended_on",
+        ]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -83,27 +129,41 @@ class EpisodeForm(ServiceForm):
 class DischargeForm(ServiceForm):
     end_date = gds_date("Date the episode ended")
     living_at_home = forms.TypedChoiceField(
-        label="Living at home at discharge?", coerce=lambda v: {"yes": True, "no": False}.get(v),
-        choices=[("yes", "Yes"), ("no", "No"), ("", "Not known")], required=False,
-        empty_value=None, widget=forms.RadioSelect,
+        label="Living at home at discharge?",
+        coerce=lambda v: {"yes": True, "no": False}.get(v),
+        choices=[("yes", "Yes"), ("no", "No"), ("", "Not known")],
+        required=False,
+        empty_value=None,
+        widget=forms.RadioSelect,
     )
     in_school_or_work = forms.TypedChoiceField(
-        label="In school or work at discharge?", coerce=lambda v: {"yes": True, "no": False}.get(v),
-        choices=[("yes", "Yes"), ("no", "No"), ("", "Not known")], required=False,
-        empty_value=None, widget=forms.RadioSelect,
+        label="In school or work at discharge?",
+        coerce=lambda v: {"yes": True, "no": False}.get(v),
+        choices=[("yes", "Yes"), ("no", "No"), ("", "Not known")],
+        required=False,
+        empty_value=None,
+        widget=forms.RadioSelect,
     )
     no_new_arrests = forms.TypedChoiceField(
         label="No new arrests during treatment?",
         coerce=lambda v: {"yes": True, "no": False}.get(v),
-        choices=[("yes", "Yes"), ("no", "No"), ("", "Not known")], required=False,
-        empty_value=None, widget=forms.RadioSelect,
+        choices=[("yes", "Yes"), ("no", "No"), ("", "Not known")],
+        required=False,
+        empty_value=None,
+        widget=forms.RadioSelect,
     )
     submit_label = "Discharge"
 
     class Meta:
         model = Episode
-        fields = ["end_date", "discharge_reason", "living_at_home", "in_school_or_work",
-                  "no_new_arrests", "discharge_notes"]
+        fields = [
+            "end_date",
+            "discharge_reason",
+            "living_at_home",
+            "in_school_or_work",
+            "no_new_arrests",
+            "discharge_notes",
+        ]
         widgets = {"discharge_reason": forms.RadioSelect}
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -123,18 +183,27 @@ class CaseloadFilterForm(forms.Form):
     status = forms.ChoiceField(
         label="Status",
         required=False,
-        choices=[("", "Any status"), ("referred", "Referred, no episode yet"),
-                 ("in_treatment", "In treatment"), ("discharged", "Discharged")],
+        choices=[
+            ("", "Any status"),
+            ("referred", "Referred, no episode yet"),
+            ("in_treatment", "In treatment"),
+            ("discharged", "Discharged"),
+        ],
         widget=select,
     )
-    therapist = forms.TypedChoiceField(label="Therapist", required=False, coerce=int,
-                                       empty_value=None, widget=select)
+    therapist = forms.TypedChoiceField(
+        label="Therapist", required=False, coerce=int, empty_value=None, widget=select
+    )
     sort = forms.ChoiceField(label="Sort by", required=False, widget=select)
 
     SORT_LABELS = {
-        "name": "Name (A to Z)", "-name": "Name (Z to A)", "study_id": "Study ID",
-        "-study_id": "Study ID (descending)", "referred": "Date referred (oldest first)",
-        "-referred": "Date referred (newest first)", "age": "Age (youngest first)",
+        "name": "Name (A to Z)",
+        "-name": "Name (Z to A)",
+        "study_id": "Study ID",
+        "-study_id": "Study ID (descending)",
+        "referred": "Date referred (oldest first)",
+        "-referred": "Date referred (newest first)",
+        "age": "Age (youngest first)",
         "-age": "Age (oldest first)",
     }
 

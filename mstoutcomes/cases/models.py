@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Collection
 
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -46,11 +47,19 @@ class Ethnicity(models.TextChoices):
     ASIAN_OTHER = "asian_other", "Asian or Asian British: any other Asian background"
     BLACK_AFRICAN = "black_african", "Black, Black British, Caribbean or African: African"
     BLACK_CARIBBEAN = "black_caribbean", "Black, Black British, Caribbean or African: Caribbean"
-    BLACK_OTHER = "black_other", "Black, Black British, Caribbean or African: any other Black background"
+    BLACK_OTHER = (
+        "black_other",
+        "Black, Black British, Caribbean or African: any other Black background",
+    )
     MIXED_WHITE_ASIAN = "mixed_white_asian", "Mixed or multiple: White and Asian"
-    MIXED_WHITE_BLACK_AFRICAN = "mixed_white_black_african", "Mixed or multiple: White and Black African"
+    MIXED_WHITE_BLACK_AFRICAN = (
+        "mixed_white_black_african",
+        "Mixed or multiple: White and Black African",
+    )
     MIXED_WHITE_BLACK_CARIBBEAN = (
-        "mixed_white_black_caribbean", "Mixed or multiple: White and Black Caribbean")
+        "mixed_white_black_caribbean",
+        "Mixed or multiple: White and Black Caribbean",
+    )
     MIXED_OTHER = "mixed_other", "Mixed or multiple: any other Mixed background"
     WHITE_BRITISH = "white_british", "White: English, Welsh, Scottish, Northern Irish or British"
     WHITE_IRISH = "white_irish", "White: Irish"
@@ -97,8 +106,17 @@ class YoungPerson(TimeStampedModel):
     SCOPE_PATH = ""
     # Fields that identify a person; pseudonymised roles never see them.
     IDENTIFIABLE_FIELDS = (
-        "given_name", "family_name", "preferred_name", "date_of_birth", "address",
-        "postcode_district", "school", "nhs_number", "upn", "social_care_id", "yos_id",
+        "given_name",
+        "family_name",
+        "preferred_name",
+        "date_of_birth",
+        "address",
+        "postcode_district",
+        "school",
+        "nhs_number",
+        "upn",
+        "social_care_id",
+        "yos_id",
     )
 
     site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="young_people")
@@ -113,7 +131,10 @@ class YoungPerson(TimeStampedModel):
     school = models.CharField("School or education setting", max_length=200, blank=True)
     address = models.TextField("Home address", blank=True)
     postcode_district = models.CharField(
-        "Postcode district", max_length=4, blank=True, validators=[validate_postcode_district],
+        "Postcode district",
+        max_length=4,
+        blank=True,
+        validators=[validate_postcode_district],
         help_text="The first part of the postcode, such as M33.",
     )
     nhs_number = models.CharField(
@@ -151,10 +172,14 @@ class YoungPerson(TimeStampedModel):
     def age(self) -> int:
         return self.age_on(today())
 
-    def clean(self) -> None:
+    def clean_fields(self, exclude: Collection[str] | None = None) -> None:
+        # Normalise before the field checks, so `943 476 5919` fits NHS number's 10 characters.
         self.postcode_district = normalise_postcode_district(self.postcode_district)
         self.nhs_number = normalise_nhs_number(self.nhs_number)
         self.upn = self.upn.strip().upper()
+        super().clean_fields(exclude=exclude)
+
+    def clean(self) -> None:
         errors: dict[str, str] = {}
         if self.date_of_birth and self.date_of_birth > today():
             errors["date_of_birth"] = "Date of birth must be in the past."
@@ -203,7 +228,8 @@ class FamilyMember(TimeStampedModel):
         ordering = ["-is_primary_carer", "-is_carer", "given_name"]
         constraints = [
             models.UniqueConstraint(
-                fields=["young_person"], condition=Q(is_primary_carer=True),
+                fields=["young_person"],
+                condition=Q(is_primary_carer=True),
                 name="family_one_primary_carer",
                 violation_error_message="This young person already has a primary carer.",
             ),
@@ -240,7 +266,8 @@ class AgencyInvolvement(TimeStampedModel):
         ordering = ["agency__name"]
         constraints = [
             models.CheckConstraint(
-                condition=Q(ended_on__isnull=True) | Q(started_on__isnull=True)
+                condition=Q(ended_on__isnull=True)
+                | Q(started_on__isnull=True)
                 | Q(ended_on__gte=models.F("started_on")),
                 name="involvement_ends_after_start",
                 violation_error_message="The end date must be on or after the start date.",
@@ -274,9 +301,7 @@ class Episode(TimeStampedModel):
     young_person = models.ForeignKey(YoungPerson, on_delete=models.CASCADE, related_name="episodes")
     start_date = models.DateField(db_index=True)
     expected_end_date = models.DateField(null=True, blank=True)
-    therapist = models.ForeignKey(
-        User, on_delete=models.PROTECT, related_name="therapist_episodes"
-    )
+    therapist = models.ForeignKey(User, on_delete=models.PROTECT, related_name="therapist_episodes")
     supervisor = models.ForeignKey(
         User, on_delete=models.PROTECT, related_name="supervised_episodes", null=True, blank=True
     )
@@ -295,7 +320,8 @@ class Episode(TimeStampedModel):
         ordering = ["-start_date"]
         constraints = [
             models.UniqueConstraint(
-                fields=["young_person"], condition=Q(end_date__isnull=True),
+                fields=["young_person"],
+                condition=Q(end_date__isnull=True),
                 name="episode_one_open_per_person",
                 violation_error_message="This young person already has an open episode.",
             ),
@@ -318,6 +344,10 @@ class Episode(TimeStampedModel):
     @property
     def is_open(self) -> bool:
         return self.end_date is None
+
+    def clean(self) -> None:
+        if self.end_date and self.end_date > today():
+            raise ValidationError({"end_date": "The end date cannot be in the future."})
 
     @property
     def length_days(self) -> int:

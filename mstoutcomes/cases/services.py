@@ -17,21 +17,50 @@ from mstoutcomes.core.audit import diff, snapshot
 from mstoutcomes.core.services import assign_fields, clean_and_save, require
 
 YOUNG_PERSON_FIELDS = (
-    "given_name", "family_name", "preferred_name", "date_of_birth", "sex", "gender", "ethnicity",
-    "school", "address", "postcode_district", "nhs_number", "upn", "social_care_id", "yos_id",
-    "referring_agency", "referred_on",
+    "given_name",
+    "family_name",
+    "preferred_name",
+    "date_of_birth",
+    "sex",
+    "gender",
+    "ethnicity",
+    "school",
+    "address",
+    "postcode_district",
+    "nhs_number",
+    "upn",
+    "social_care_id",
+    "yos_id",
+    "referring_agency",
+    "referred_on",
 )
 FAMILY_MEMBER_FIELDS = (
-    "given_name", "family_name", "relationship", "is_carer", "is_primary_carer",
-    "has_parental_responsibility", "lives_with_young_person", "phone", "email",
+    "given_name",
+    "family_name",
+    "relationship",
+    "is_carer",
+    "is_primary_carer",
+    "has_parental_responsibility",
+    "lives_with_young_person",
+    "phone",
+    "email",
 )
 INVOLVEMENT_FIELDS = (
-    "agency", "worker_name", "worker_role", "worker_email", "worker_phone", "started_on",
+    "agency",
+    "worker_name",
+    "worker_role",
+    "worker_email",
+    "worker_phone",
+    "started_on",
     "ended_on",
 )
 EPISODE_FIELDS = ("start_date", "expected_end_date", "therapist", "supervisor")
 DISCHARGE_FIELDS = (
-    "end_date", "discharge_reason", "living_at_home", "in_school_or_work", "no_new_arrests",
+    "end_date",
+    "discharge_reason",
+    "living_at_home",
+    "in_school_or_work",
+    "no_new_arrests",
     "discharge_notes",
 )
 
@@ -65,9 +94,14 @@ def young_person_create(
     person.study_id = _next_study_id(site)
     _set_history_user(person, by)
     clean_and_save(person)
-    audit_record(actor=by, action="cases.young_person.created", obj=person, site=site,
-                 changes=diff({}, snapshot(person, ("study_id", *_attnames(YOUNG_PERSON_FIELDS)))),
-                 request=request)
+    audit_record(
+        actor=by,
+        action="cases.young_person.created",
+        obj=person,
+        site=site,
+        changes=diff({}, snapshot(person, ("study_id", *_attnames(YOUNG_PERSON_FIELDS)))),
+        request=request,
+    )
     return person
 
 
@@ -92,8 +126,14 @@ def young_person_update(
     clean_and_save(young_person)
     changes = diff(before, snapshot(young_person, _attnames(YOUNG_PERSON_FIELDS)))
     if changes:
-        audit_record(actor=by, action="cases.young_person.updated", obj=young_person,
-                     site=young_person.site, changes=changes, request=request)
+        audit_record(
+            actor=by,
+            action="cases.young_person.updated",
+            obj=young_person,
+            site=young_person.site,
+            changes=changes,
+            request=request,
+        )
     return young_person
 
 
@@ -101,8 +141,14 @@ def young_person_record_view(
     *, by: User, young_person: YoungPerson, request: HttpRequest | None = None, identifiable: bool
 ) -> None:
     """Record that someone opened a young person's record."""
-    audit_record(actor=by, action="cases.young_person.viewed", obj=young_person,
-                 site=young_person.site, data={"identifiable": identifiable}, request=request)
+    audit_record(
+        actor=by,
+        action="cases.young_person.viewed",
+        obj=young_person,
+        site=young_person.site,
+        data={"identifiable": identifiable},
+        request=request,
+    )
 
 
 @transaction.atomic
@@ -127,9 +173,15 @@ def family_member_save(
     changes = diff(before, snapshot(member, FAMILY_MEMBER_FIELDS))
     action = "cases.family_member.added" if creating else "cases.family_member.updated"
     if creating or changes:
-        audit_record(actor=by, action=action, obj=member, site=young_person.site,
-                     changes=changes, data={"young_person": young_person.study_id},
-                     request=request)
+        audit_record(
+            actor=by,
+            action=action,
+            obj=member,
+            site=young_person.site,
+            changes=changes,
+            data={"young_person": young_person.study_id},
+            request=request,
+        )
     return member
 
 
@@ -156,9 +208,15 @@ def agency_involvement_save(
     changes = diff(before, snapshot(involvement, names))
     action = "cases.agency_involvement.added" if creating else "cases.agency_involvement.updated"
     if creating or changes:
-        audit_record(actor=by, action=action, obj=involvement, site=young_person.site,
-                     changes=changes, data={"young_person": young_person.study_id},
-                     request=request)
+        audit_record(
+            actor=by,
+            action=action,
+            obj=involvement,
+            site=young_person.site,
+            changes=changes,
+            data={"young_person": young_person.study_id},
+            request=request,
+        )
     return involvement
 
 
@@ -183,8 +241,10 @@ def episode_open(
     request: HttpRequest | None = None,
 ) -> Episode:
     """Start an MST episode with a therapist; a young person has at most one open episode."""
-    require(_may(by, Perm.MANAGE_EPISODES, young_person.site_id),
-            "You cannot open episodes at this site.")
+    require(
+        _may(by, Perm.MANAGE_EPISODES, young_person.site_id),
+        "You cannot open episodes at this site.",
+    )
     episode = Episode(young_person=young_person)
     assign_fields(episode, fields, allowed=EPISODE_FIELDS)
     if episode.start_date and not episode.expected_end_date:
@@ -194,9 +254,15 @@ def episode_open(
     _check_episode_staff(episode, young_person.site_id)
     _set_history_user(episode, by)
     clean_and_save(episode)
-    audit_record(actor=by, action="cases.episode.opened", obj=episode, site=young_person.site,
-                 changes=diff({}, snapshot(episode, _attnames(EPISODE_FIELDS))),
-                 data={"young_person": young_person.study_id}, request=request)
+    audit_record(
+        actor=by,
+        action="cases.episode.opened",
+        obj=episode,
+        site=young_person.site,
+        changes=diff({}, snapshot(episode, _attnames(EPISODE_FIELDS))),
+        data={"young_person": young_person.study_id},
+        request=request,
+    )
     return episode
 
 
@@ -219,9 +285,15 @@ def episode_update(
     clean_and_save(episode)
     changes = diff(before, snapshot(episode, names))
     if changes:
-        audit_record(actor=by, action="cases.episode.updated", obj=episode,
-                     site=episode.young_person.site, changes=changes,
-                     data={"young_person": episode.young_person.study_id}, request=request)
+        audit_record(
+            actor=by,
+            action="cases.episode.updated",
+            obj=episode,
+            site=episode.young_person.site,
+            changes=changes,
+            data={"young_person": episode.young_person.study_id},
+            request=request,
+        )
     return episode
 
 
@@ -246,8 +318,13 @@ def episode_discharge(
     assign_fields(episode, fields, allowed=DISCHARGE_FIELDS)
     _set_history_user(episode, by)
     clean_and_save(episode)
-    audit_record(actor=by, action="cases.episode.discharged", obj=episode,
-                 site=episode.young_person.site,
-                 changes=diff(before, snapshot(episode, DISCHARGE_FIELDS)),
-                 data={"young_person": episode.young_person.study_id}, request=request)
+    audit_record(
+        actor=by,
+        action="cases.episode.discharged",
+        obj=episode,
+        site=episode.young_person.site,
+        changes=diff(before, snapshot(episode, DISCHARGE_FIELDS)),
+        data={"young_person": episode.young_person.study_id},
+        request=request,
+    )
     return episode

@@ -63,9 +63,9 @@ def young_person_detail(request: HttpRequest, study_id: str) -> HttpResponse:
         "identifiable": identifiable,
         "can_edit": user_has_perm(request.user, Perm.EDIT_CASE, site=person.site_id),
         "can_manage": user_has_perm(request.user, Perm.MANAGE_EPISODES, site=person.site_id),
-        "audit_events": selectors.audit_events_for_young_person(
-            user=request.user, person=person
-        )[:100],
+        "audit_events": selectors.audit_events_for_young_person(user=request.user, person=person)[
+            :100
+        ],
         "nav": "caseload",
         **selectors.young_person_detail(person),
     }
@@ -89,11 +89,14 @@ def _form_page(
         else:
             target = person or saved
             return redirect("cases:detail", study_id=target.study_id)
-    cancel = (
-        reverse("cases:detail", args=[person.study_id]) if person else reverse("cases:list")
-    )
-    context = {"form": form, "title": title, "person": person, "cancel_url": cancel,
-               "nav": "caseload"}
+    cancel = reverse("cases:detail", args=[person.study_id]) if person else reverse("cases:list")
+    context = {
+        "form": form,
+        "title": title,
+        "person": person,
+        "cancel_url": cancel,
+        "nav": "caseload",
+    }
     return render(request, "cases/form.html", context, status=400 if form.errors else 200)
 
 
@@ -115,8 +118,9 @@ def young_person_create(request: HttpRequest) -> HttpResponse:
 
     def save(data: dict[str, Any]) -> YoungPerson:
         site = data.pop("site", None) or sites.get()
-        return services.young_person_create(by=request.user, site=site, fields=data,
-                                            request=request)
+        return services.young_person_create(
+            by=request.user, site=site, fields=data, request=request
+        )
 
     return _form_page(request, form, title="Add a young person", person=None, save=save)
 
@@ -126,9 +130,13 @@ def young_person_edit(request: HttpRequest, study_id: str) -> HttpResponse:
     person = _editable_person(request, study_id, Perm.EDIT_CASE)
     form = YoungPersonForm(request.POST or None, instance=person)
     return _form_page(
-        request, form, title="Change details", person=person,
+        request,
+        form,
+        title="Change details",
+        person=person,
         save=lambda data: services.young_person_update(
-            by=request.user, young_person=person, fields=data, request=request),
+            by=request.user, young_person=person, fields=data, request=request
+        ),
     )
 
 
@@ -138,10 +146,13 @@ def family_member_edit(request: HttpRequest, study_id: str, pk: int | None = Non
     member = get_object_or_404(person.family_members.all(), pk=pk) if pk else None
     form = FamilyMemberForm(request.POST or None, instance=member)
     return _form_page(
-        request, form, title="Change family member" if member else "Add a family member",
+        request,
+        form,
+        title="Change family member" if member else "Add a family member",
         person=person,
         save=lambda data: services.family_member_save(
-            by=request.user, young_person=person, member=member, fields=data, request=request),
+            by=request.user, young_person=person, member=member, fields=data, request=request
+        ),
     )
 
 
@@ -151,11 +162,17 @@ def involvement_edit(request: HttpRequest, study_id: str, pk: int | None = None)
     involvement = get_object_or_404(person.agency_involvements.all(), pk=pk) if pk else None
     form = AgencyInvolvementForm(request.POST or None, instance=involvement)
     return _form_page(
-        request, form, title="Change agency" if involvement else "Add an agency",
+        request,
+        form,
+        title="Change agency" if involvement else "Add an agency",
         person=person,
         save=lambda data: services.agency_involvement_save(
-            by=request.user, young_person=person, involvement=involvement, fields=data,
-            request=request),
+            by=request.user,
+            young_person=person,
+            involvement=involvement,
+            fields=data,
+            request=request,
+        ),
     )
 
 
@@ -166,14 +183,22 @@ def episode_edit(request: HttpRequest, study_id: str, pk: int | None = None) -> 
     form = EpisodeForm(request.POST or None, instance=episode, site_id=person.site_id)
     if episode is None:
         return _form_page(
-            request, form, title="Start an MST episode", person=person,
+            request,
+            form,
+            title="Start an MST episode",
+            person=person,
             save=lambda data: services.episode_open(
-                by=request.user, young_person=person, fields=data, request=request),
+                by=request.user, young_person=person, fields=data, request=request
+            ),
         )
     return _form_page(
-        request, form, title="Change episode", person=person,
+        request,
+        form,
+        title="Change episode",
+        person=person,
         save=lambda data: services.episode_update(
-            by=request.user, episode=episode, fields=data, request=request),
+            by=request.user, episode=episode, fields=data, request=request
+        ),
     )
 
 
@@ -183,7 +208,11 @@ def episode_discharge(request: HttpRequest, study_id: str, pk: int) -> HttpRespo
     episode = get_object_or_404(person.episodes.all(), pk=pk, end_date__isnull=True)
     form = DischargeForm(request.POST or None, instance=episode)
     return _form_page(
-        request, form, title="Discharge from MST", person=person,
+        request,
+        form,
+        title="Discharge from MST",
+        person=person,
         save=lambda data: services.episode_discharge(
-            by=request.user, episode=episode, fields=data, request=request),
+            by=request.user, episode=episode, fields=data, request=request
+        ),
     )

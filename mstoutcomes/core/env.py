@@ -102,7 +102,7 @@ def env_secret(name: str, *, environ: Mapping[str, str] | None = None) -> str | 
 
 
 def secret_key_from(var_dir: Path, *, environ: Mapping[str, str] | None = None) -> str:
-    """Return SECRET_KEY from the environment, else from var/secret_key, creating it on first run."""
+    """Return SECRET_KEY from the environment, else from var/secret_key (made on first run)."""
     configured = env_secret("SECRET_KEY", environ=environ)
     if configured is not None:
         if len(configured) < 32:
@@ -110,14 +110,24 @@ def secret_key_from(var_dir: Path, *, environ: Mapping[str, str] | None = None) 
         return configured
     key_file = var_dir / "secret_key"
     if key_file.exists():
-        return key_file.read_text().strip()
+        return _key_from_file(key_file)
     var_dir.mkdir(parents=True, exist_ok=True)
     key = secrets.token_urlsafe(50)
     # O_EXCL: if two processes start at once, the loser reads the winner's key.
     try:
         fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
-        return key_file.read_text().strip()
+        return _key_from_file(key_file)
     with os.fdopen(fd, "w") as handle:
         handle.write(key)
+    return key
+
+
+def _key_from_file(key_file: Path) -> str:
+    # A short or empty file (edited by hand, or cut off by a full disk) must not become the key.
+    key = key_file.read_text().strip()
+    if len(key) < 32:
+        raise ImproperlyConfigured(
+            f"{key_file} holds a key shorter than 32 characters: delete it to make a new one."
+        )
     return key

@@ -13,7 +13,9 @@ from django.core.exceptions import FieldDoesNotExist, ValidationError
 
 def gds_date(label: str, *, required: bool = True, help_text: str = "") -> DateInputField:
     """Return a GOV.UK day-month-year date field with plain error messages."""
-    field = DateInputField(label=label, required=required, help_text=help_text or "For example, 27 3 2012")
+    field = DateInputField(
+        label=label, required=required, help_text=help_text or "For example, 27 3 2012"
+    )
     field.error_messages["required"] = f"Enter the {label.lower()}"
     field.error_messages["incomplete"] = f"Enter the {label.lower()} as day, month and year"
     return field

@@ -36,7 +36,7 @@ def is_nhs_number(value: str) -> bool:
 
 
 def upn_check_letter(body: str) -> str:
-    """Return the DfE check letter for the 12 characters after it (temporary UPNs end in a letter)."""
+    """Return the DfE check letter for the 12 characters after it (temporary UPNs end in A-Z)."""
     total = 0
     for position, char in enumerate(body, start=2):
         value = int(char) if char.isdigit() else _UPN_LETTERS.index(char)

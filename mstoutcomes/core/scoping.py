@@ -28,7 +28,7 @@ class UnscopedQueryError(RuntimeError):
 
 @contextmanager
 def scopes_disabled() -> Iterator[None]:
-    """Allow unscoped queries of people inside the block (Django internals such as uniqueness checks)."""
+    """Allow unscoped queries of people in the block (Django internals such as uniqueness checks)."""
     token = _bypass.set(True)
     try:
         yield
@@ -45,10 +45,13 @@ class ScopedQuerySet(models.QuerySet):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._scoped = False
+        # Set when combined (|, ^, union) with a query that was not scoped: its rows come too.
+        self._mixed_with_unscoped = False
 
     def _clone(self) -> Self:
         clone = super()._clone()
         clone._scoped = self._scoped
+        clone._mixed_with_unscoped = self._mixed_with_unscoped
         return clone
 
     def visible_to(self, user: User) -> Self:
@@ -77,13 +80,47 @@ class ScopedQuerySet(models.QuerySet):
 
         return isinstance(self._hints.get("instance"), YoungPerson)
 
+    def _is_scoped(self) -> bool:
+        if self._mixed_with_unscoped:
+            return False
+        return self._scoped or self._reached_through_scoped_parent()
+
     def _check_scope(self) -> None:
-        if self._scoped or _bypass.get() or self._reached_through_scoped_parent():
+        if _bypass.get() or self._is_scoped():
             return
         raise UnscopedQueryError(
             f"{self.model.__name__} was queried without a user scope. Use a selector that takes "
-            f"the user (….visible_to(user)), or .unscoped() in a service that shows nobody the rows."
+            f"the user (….visible_to(user)), or .unscoped() in a service that shows no one the rows."
         )
+
+    def _combined(self, combined: Any, others: tuple[Any, ...]) -> Any:
+        # |, ^ and union() return every part's rows, so the result is scoped only if every part
+        # is: otherwise `visible_to(user) | YoungPerson.objects.all()` would leak the whole table.
+        parts = (self, *others)
+        if any(combined is part for part in parts):
+            return combined
+        if all(isinstance(part, ScopedQuerySet) and part._is_scoped() for part in parts):
+            return combined
+        if isinstance(combined, ScopedQuerySet):
+            combined._mixed_with_unscoped = True
+            return combined
+        # Django rebuilt the combination on the plain base manager (a sliced part): refuse now.
+        if not _bypass.get():
+            raise UnscopedQueryError(
+                f"{self.model.__name__} was combined with a query without a user scope."
+            )
+        return combined
+
+    def __or__(self, other: Any) -> Any:
+        return self._combined(super().__or__(other), (other,))
+
+    def __xor__(self, other: Any) -> Any:
+        return self._combined(super().__xor__(other), (other,))  # type: ignore[misc]
+
+    def _combinator_query(self, combinator: str, *other_qs: Any, all: bool = False) -> Any:
+        combined = super()._combinator_query(combinator, *other_qs, all=all)  # type: ignore[misc]
+        # intersection() and difference() return only rows of self, so self's scope suffices.
+        return self._combined(combined, other_qs) if combinator == "union" else combined
 
     def _fetch_all(self) -> None:
         if self._result_cache is None:

@@ -14,11 +14,16 @@ from mstoutcomes.cases.tests.factories import (
 @pytest.fixture
 def jay(site_a, alice):
     person = YoungPersonFactory(
-        site=site_a, given_name="Jay", family_name="Khan", study_id="AAA-0001",
-        address="1 Acacia Avenue", nhs_number="9434765919",
+        site=site_a,
+        given_name="Jay",
+        family_name="Khan",
+        study_id="AAA-0001",
+        address="1 Acacia Avenue",
+        nhs_number="9434765919",
     )
-    FamilyMemberFactory(young_person=person, given_name="Sara", family_name="Khan",
-                        is_primary_carer=True)
+    FamilyMemberFactory(
+        young_person=person, given_name="Sara", family_name="Khan", is_primary_carer=True
+    )
     AgencyInvolvementFactory(young_person=person, worker_name="Pat Officer")
     EpisodeFactory(young_person=person, therapist=alice)
     return person
@@ -31,8 +36,15 @@ def url(person):
 def test_therapist_sees_details_family_agencies_and_episode(client, alice, jay):
     client.force_login(alice)
     html = client.get(url(jay)).content.decode()
-    for text in ("Jay Khan", "1 Acacia Avenue", "9434765919", "Sara Khan", "Pat Officer",
-                 "Alice Adams", "Change details"):
+    for text in (
+        "Jay Khan",
+        "1 Acacia Avenue",
+        "9434765919",
+        "Sara Khan",
+        "Pat Officer",
+        "Alice Adams",
+        "Change details",
+    ):
         assert text in html
 
 
@@ -60,14 +72,18 @@ def test_other_site_user_gets_not_found(client, carol, jay):
 
 
 @pytest.mark.parametrize("role", [Role.STATISTICIAN, Role.STEERING_GROUP])
-def test_pseudonymised_roles_never_see_names_dates_of_birth_or_addresses(
-    client, site_a, jay, role
-):
+def test_pseudonymised_roles_never_see_names_dates_of_birth_or_addresses(client, site_a, jay, role):
     client.force_login(member(role, site_a))
     html = client.get(url(jay)).content.decode()
     assert "AAA-0001" in html
-    for text in ("Jay", "Khan", "Acacia", "9434765919", "Sara",
-                 jay.date_of_birth.strftime("%-d %B %Y")):
+    for text in (
+        "Jay",
+        "Khan",
+        "Acacia",
+        "9434765919",
+        "Sara",
+        jay.date_of_birth.strftime("%-d %B %Y"),
+    ):
         assert text not in html
     assert AuditEvent.objects.get(action="cases.young_person.viewed").data == {
         "identifiable": False

@@ -19,10 +19,20 @@ def date_fields(name, value):
 
 def person_data(**overrides):
     data = {
-        "given_name": "Jay", "family_name": "Khan", "sex": "male", "gender": "boy",
-        "ethnicity": "white_british", "postcode_district": "m33", "address": "",
-        "school": "", "preferred_name": "", "nhs_number": "", "upn": "",
-        "social_care_id": "", "yos_id": "", "referring_agency": "",
+        "given_name": "Jay",
+        "family_name": "Khan",
+        "sex": "male",
+        "gender": "boy",
+        "ethnicity": "white_british",
+        "postcode_district": "m33",
+        "address": "",
+        "school": "",
+        "preferred_name": "",
+        "nhs_number": "",
+        "upn": "",
+        "social_care_id": "",
+        "yos_id": "",
+        "referring_agency": "",
         **date_fields("date_of_birth", dt.date(2012, 3, 27)),
     }
     data.update(overrides)
@@ -36,8 +46,9 @@ def supervisor(site_a):
 
 @pytest.fixture
 def jay(site_a):
-    return YoungPersonFactory(site=site_a, given_name="Jay", family_name="Khan",
-                              study_id="AAA-0001")
+    return YoungPersonFactory(
+        site=site_a, given_name="Jay", family_name="Khan", study_id="AAA-0001"
+    )
 
 
 def test_therapist_adds_a_young_person_who_gets_a_study_id(client, alice, site_a):
@@ -55,8 +66,9 @@ def test_add_form_shows_field_errors_and_writes_nothing(client, alice, site_a):
     client.force_login(alice)
     response = client.post(
         reverse("cases:create"),
-        person_data(given_name="", postcode_district="XX", nhs_number="1234567890",
-                    date_of_birth_0=""),
+        person_data(
+            given_name="", postcode_district="XX", nhs_number="1234567890", date_of_birth_0=""
+        ),
     )
     html = response.content.decode()
     assert response.status_code == 400
@@ -115,9 +127,16 @@ def test_read_only_and_other_site_personas_cannot_edit(client, bob, carol, jay):
 def test_family_member_added_and_second_primary_carer_refused(client, alice, jay):
     FamilyMemberFactory(young_person=jay, is_primary_carer=True)
     client.force_login(alice)
-    data = {"given_name": "Lee", "family_name": "Khan", "relationship": "father",
-            "is_carer": "on", "is_primary_carer": "on", "lives_with_young_person": "on",
-            "phone": "", "email": ""}
+    data = {
+        "given_name": "Lee",
+        "family_name": "Khan",
+        "relationship": "father",
+        "is_carer": "on",
+        "is_primary_carer": "on",
+        "lives_with_young_person": "on",
+        "phone": "",
+        "email": "",
+    }
     response = client.post(reverse("cases:family_add", args=[jay.study_id]), data)
     assert response.status_code == 400
     assert "already has a primary carer" in response.content.decode()
@@ -132,20 +151,36 @@ def test_agency_involvement_added(client, alice, jay):
     client.force_login(alice)
     response = client.post(
         reverse("cases:involvement_add", args=[jay.study_id]),
-        {"agency": agency.pk, "worker_name": "Pat Officer", "worker_role": "YOS officer",
-         "worker_email": "pat@example.org", "worker_phone": "", "started_on_0": "",
-         "started_on_1": "", "started_on_2": "", "ended_on_0": "", "ended_on_1": "",
-         "ended_on_2": ""},
+        {
+            "agency": agency.pk,
+            "worker_name": "Pat Officer",
+            "worker_role": "YOS officer",
+            "worker_email": "pat@example.org",
+            "worker_phone": "",
+            "started_on_0": "",
+            "started_on_1": "",
+            "started_on_2": "",
+            "ended_on_0": "",
+            "ended_on_1": "",
+            "ended_on_2": "",
+        },
     )
     assert response.status_code == 302
-    assert "Pat Officer" in client.get(reverse("cases:detail", args=[jay.study_id])).content.decode()
+    assert (
+        "Pat Officer" in client.get(reverse("cases:detail", args=[jay.study_id])).content.decode()
+    )
 
 
 def test_only_supervisors_open_episodes(client, alice, supervisor, jay):
     url = reverse("cases:episode_add", args=[jay.study_id])
-    data = {"therapist": alice.pk, "supervisor": supervisor.pk,
-            **date_fields("start_date", dt.date.today()), "expected_end_date_0": "",
-            "expected_end_date_1": "", "expected_end_date_2": ""}
+    data = {
+        "therapist": alice.pk,
+        "supervisor": supervisor.pk,
+        **date_fields("start_date", dt.date.today()),
+        "expected_end_date_0": "",
+        "expected_end_date_1": "",
+        "expected_end_date_2": "",
+    }
     client.force_login(alice)
     assert client.post(url, data).status_code == 403
     client.force_login(supervisor)
@@ -171,14 +206,50 @@ def test_discharge_records_reason_and_ultimate_outcomes(client, alice, superviso
     url = reverse("cases:episode_discharge", args=[jay.study_id, episode.pk])
     missing = client.post(url, {**date_fields("end_date", dt.date.today())})
     assert "Select why the episode ended" in missing.content.decode()
-    response = client.post(url, {
-        **date_fields("end_date", dt.date.today()), "discharge_reason": "completed",
-        "living_at_home": "yes", "in_school_or_work": "no", "no_new_arrests": "",
-        "discharge_notes": "",
-    })
+    response = client.post(
+        url,
+        {
+            **date_fields("end_date", dt.date.today()),
+            "discharge_reason": "completed",
+            "living_at_home": "yes",
+            "in_school_or_work": "no",
+            "no_new_arrests": "",
+            "discharge_notes": "",
+        },
+    )
     assert response.status_code == 302
     episode.refresh_from_db()
     assert episode.discharge_reason == "completed"
     assert (episode.living_at_home, episode.in_school_or_work, episode.no_new_arrests) == (
-        True, False, None)
+        True,
+        False,
+        None,
+    )
     assert client.get(url).status_code == 404
+
+
+def test_identifiers_typed_with_spaces_are_stored_without_them(client, alice, site_a):
+    client.force_login(alice)
+    response = client.post(
+        reverse("cases:create"),
+        person_data(nhs_number="943 476 5919", postcode_district="sw1a"),
+    )
+    assert response.status_code == 302
+    person = YoungPerson.objects.unscoped().get()
+    assert (person.nhs_number, person.postcode_district) == ("9434765919", "SW1A")
+
+
+def test_discharge_date_in_the_future_is_refused(client, alice, supervisor, jay):
+    episode = EpisodeFactory(young_person=jay, therapist=alice)
+    client.force_login(supervisor)
+    response = client.post(
+        reverse("cases:episode_discharge", args=[jay.study_id, episode.pk]),
+        {
+            **date_fields("end_date", dt.date.today() + dt.timedelta(days=3)),
+            "discharge_reason": "completed",
+        },
+    )
+    assert response.status_code == 400
+    assert "cannot be in the future" in response.content.decode()
+    episode.refresh_from_db()
+    assert episode.is_open
