@@ -1,7 +1,8 @@
 """Named permissions and the roles that grant them: the only place roles are turned into rights.
 
 Code asks ``user_has_perm(user, Perm.EDIT_CASE, site=...)``; it never compares roles.
-To change what a role may do, change ROLE_PERMISSIONS and its test (accounts/tests/test_permissions.py).
+To change what a role may do, change ROLE_PERMISSIONS and its tests
+(accounts/tests/test_permissions.py and tests/test_access_matrix.py).
 """
 
 from __future__ import annotations

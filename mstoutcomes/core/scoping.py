@@ -28,7 +28,7 @@ class UnscopedQueryError(RuntimeError):
 
 @contextmanager
 def scopes_disabled() -> Iterator[None]:
-    """Allow unscoped queries of people in the block (Django internals such as uniqueness checks)."""
+    """Allow unscoped queries of people in the block (for Django internals: uniqueness checks)."""
     token = _bypass.set(True)
     try:
         yield
@@ -49,7 +49,7 @@ class ScopedQuerySet(models.QuerySet):
         self._mixed_with_unscoped = False
 
     def _clone(self) -> Self:
-        clone = super()._clone()
+        clone = super()._clone()  # type: ignore[misc]
         clone._scoped = self._scoped
         clone._mixed_with_unscoped = self._mixed_with_unscoped
         return clone
@@ -64,7 +64,7 @@ class ScopedQuerySet(models.QuerySet):
 
     def unscoped(self) -> Self:
         """Return all rows: for services and jobs that do not show records to a person."""
-        clone = self._chain()
+        clone = self._chain()  # type: ignore[attr-defined]
         clone._scoped = True
         return clone
 
@@ -78,7 +78,8 @@ class ScopedQuerySet(models.QuerySet):
             return False
         from mstoutcomes.cases.models import YoungPerson
 
-        return isinstance(self._hints.get("instance"), YoungPerson)
+        instance = self._hints.get("instance")  # type: ignore[attr-defined]
+        return isinstance(instance, YoungPerson)
 
     def _is_scoped(self) -> bool:
         if self._mixed_with_unscoped:
@@ -90,7 +91,7 @@ class ScopedQuerySet(models.QuerySet):
             return
         raise UnscopedQueryError(
             f"{self.model.__name__} was queried without a user scope. Use a selector that takes "
-            f"the user (….visible_to(user)), or .unscoped() in a service that shows no one the rows."
+            f"the user (.visible_to(user)), or .unscoped() in a service that shows no one the rows."
         )
 
     def _combined(self, combined: Any, others: tuple[Any, ...]) -> Any:

@@ -1,0 +1,1 @@
+"""Demo steps: every module here is imported before a build (see builder.py)."""

@@ -1,0 +1,248 @@
+"""`mstoutcomes demo`: the synthetic site it builds, its sign-ins and --if-empty.
+
+The demo is built once for this module inside a transaction that is rolled back afterwards; each
+test runs in a savepoint inside it, so tests see the same site and cannot change it for the others.
+"""
+
+import datetime as dt
+from collections import Counter
+from io import StringIO
+
+import pytest
+from django.contrib.auth import authenticate
+from django.core.management import CommandError, call_command
+from django.db import transaction
+from django.test import RequestFactory
+
+from mstoutcomes.accounts.models import Agency, AuditEvent, Membership, Role, Site, User
+from mstoutcomes.accounts.permissions import Perm, user_has_perm
+from mstoutcomes.accounts.services import audit_verify
+from mstoutcomes.cases.models import AgencyInvolvement, Episode, FamilyMember, YoungPerson
+from mstoutcomes.core.dates import add_months
+from mstoutcomes.demo.builder import DemoContext
+from mstoutcomes.demo.data import DEMO_PASSWORD
+from mstoutcomes.demo.steps.people import plan_people
+
+AS_OF = dt.date(2026, 3, 31)
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(scope="module")
+def demo_output(django_db_setup, django_db_blocker):
+    with django_db_blocker.unblock(), transaction.atomic():
+        out = StringIO()
+        # As `make run` does: --if-empty on an empty database builds the demo.
+        call_command("demo", "--if-empty", "--seed", "1", "--as-of", AS_OF.isoformat(), stdout=out)
+        yield out.getvalue()
+        transaction.set_rollback(True)
+
+
+@pytest.fixture
+def trafford(demo_output):
+    return Site.objects.get(code="TRF")
+
+
+def _people(site):
+    return YoungPerson.objects.unscoped().filter(site=site)
+
+
+def _episodes(site):
+    return Episode.objects.unscoped().filter(young_person__site=site).select_related("therapist")
+
+
+def _printed_sign_ins(output):
+    """Return (username, password) for each row of the printed sign-in table."""
+    rows = []
+    for line in output.splitlines():
+        cells = [cell.strip() for cell in line.strip("│ ").split("│")]
+        if len(cells) > 2 and cells[1] == DEMO_PASSWORD:
+            rows.append((cells[0], cells[1]))
+    return rows
+
+
+def test_demo_builds_about_48_young_people_aged_11_to_17_at_referral(trafford):
+    people = list(_people(trafford))
+
+    assert len(people) == 48
+    assert {p.age_on(p.referred_on) for p in people} <= set(range(11, 18))
+    assert {p.age_on(p.referred_on) for p in people} >= {12, 13, 14, 15, 16}
+
+
+def test_referrals_span_the_two_years_before_the_as_of_date(trafford):
+    dates = sorted(_people(trafford).values_list("referred_on", flat=True))
+
+    assert dates[0] >= AS_OF - dt.timedelta(days=731)
+    assert dates[0] <= AS_OF - dt.timedelta(days=540)
+    assert dates[-1] <= AS_OF
+
+
+def test_study_ids_follow_referral_order(trafford):
+    people = list(_people(trafford).order_by("study_id"))
+
+    assert people[0].study_id == "TRF-0001"
+    assert [p.referred_on for p in people] == sorted(p.referred_on for p in people)
+
+
+def test_four_local_agencies_refer_young_people(trafford):
+    agencies = Agency.objects.filter(locality="Trafford")
+    referred_by = set(_people(trafford).values_list("referring_agency__kind", flat=True))
+
+    assert agencies.count() == 4
+    assert set(agencies.values_list("kind", flat=True)) == {
+        "youth_justice",
+        "social_care",
+        "education",
+        "health",
+    }
+    assert referred_by == set(agencies.values_list("kind", flat=True))
+
+
+def test_the_team_is_three_therapists_and_a_supervisor(trafford):
+    team = Membership.objects.filter(site=trafford, role__in=[Role.THERAPIST, Role.SUPERVISOR])
+
+    assert Counter(team.values_list("role", flat=True)) == {Role.THERAPIST: 3, Role.SUPERVISOR: 1}
+    therapists = set(_episodes(trafford).values_list("therapist__username", flat=True))
+    assert therapists == {"therapist1", "therapist2", "therapist3"}
+
+
+def test_there_is_a_user_for_every_role_at_the_main_site(trafford):
+    roles = set(Membership.objects.filter(site=trafford).values_list("role", flat=True))
+
+    assert roles == set(Role.values)
+    referrer = Membership.objects.get(site=trafford, role=Role.REFERRER)
+    assert referrer.agency.kind == "youth_justice"
+    assert user_has_perm(User.objects.get(username="admin"), Perm.USE_ADMIN)
+
+
+def test_every_printed_sign_in_authenticates(demo_output):
+    printed = _printed_sign_ins(demo_output)
+    request = RequestFactory().post("/sign-in/")
+
+    assert {username for username, _ in printed} == set(
+        User.objects.values_list("username", flat=True)
+    )
+    for username, password in printed:
+        assert authenticate(request, username=username, password=password) is not None, username
+
+
+def test_young_people_have_one_primary_carer_and_the_agencies_around_them(trafford):
+    for person in _people(trafford).prefetch_related("family_members", "agency_involvements"):
+        family = list(person.family_members.all())
+        involved = {i.agency_id for i in person.agency_involvements.all()}
+        assert 1 <= len(family) <= 3
+        assert sum(m.is_primary_carer for m in family) == 1
+        assert person.referring_agency_id in involved
+        assert all(i.worker_name for i in person.agency_involvements.all())
+
+
+def test_completed_episodes_last_three_to_five_months_and_none_run_longer(trafford):
+    ended = _episodes(trafford).exclude(end_date=None)
+
+    for episode in ended:
+        assert episode.start_date <= episode.end_date <= AS_OF
+        assert episode.end_date <= add_months(episode.start_date, 5)
+        if episode.discharge_reason == "completed":
+            assert episode.end_date >= add_months(episode.start_date, 3)
+
+
+def test_most_episodes_end_completed_and_the_rest_for_realistic_reasons(trafford):
+    reasons = Counter(
+        _episodes(trafford).exclude(end_date=None).values_list("discharge_reason", flat=True)
+    )
+
+    assert reasons["completed"] / reasons.total() >= 0.7
+    assert reasons["lack_of_engagement"] >= 1
+    assert reasons["placed_care"] + reasons["placed_custody"] >= 2
+    assert reasons["moved"] >= 1
+
+
+def test_ultimate_outcomes_are_mostly_met_at_discharge(trafford):
+    ended = list(_episodes(trafford).exclude(end_date=None))
+    completed = [e for e in ended if e.discharge_reason == "completed"]
+
+    for outcome in ("living_at_home", "in_school_or_work", "no_new_arrests"):
+        known = [getattr(e, outcome) for e in ended if getattr(e, outcome) is not None]
+        assert 0.7 <= sum(known) / len(known) <= 0.9, outcome
+        assert sum(getattr(e, outcome) for e in completed) / len(completed) >= 0.8, outcome
+
+
+def test_some_are_in_treatment_and_some_are_waiting_for_mst(trafford):
+    open_episodes = list(_episodes(trafford).filter(end_date=None))
+    waiting = _people(trafford).filter(episodes__isnull=True)
+
+    assert 8 <= len(open_episodes) <= 14
+    assert all(AS_OF - dt.timedelta(days=122) <= e.start_date <= AS_OF for e in open_episodes)
+    assert all(e.expected_end_date == add_months(e.start_date, 4) for e in open_episodes)
+    assert 1 <= waiting.count() <= 6
+    assert all(p.referred_on >= AS_OF - dt.timedelta(days=28) for p in waiting)
+
+
+def test_a_second_site_shows_staff_only_their_own_young_people(trafford):
+    stockport = Site.objects.get(code="STK")
+    therapist = User.objects.get(username="therapist1")
+    referrer = User.objects.get(username="referrer")
+    local = User.objects.get(username="stockport.therapist")
+
+    assert _people(stockport).count() == 6
+    assert set(YoungPerson.objects.visible_to(therapist).values_list("site", flat=True)) == {
+        trafford.pk
+    }
+    assert set(YoungPerson.objects.visible_to(local).values_list("site", flat=True)) == {
+        stockport.pk
+    }
+    seen_by_referrer = YoungPerson.objects.visible_to(referrer).count()
+    assert 0 < seen_by_referrer < _people(trafford).count()
+
+
+def test_every_write_was_audited_by_the_system_and_the_chain_verifies(demo_output):
+    actions = Counter(AuditEvent.objects.values_list("action", flat=True))
+    episodes = Episode.objects.unscoped()
+
+    assert actions["cases.young_person.created"] == YoungPerson.objects.unscoped().count()
+    assert actions["cases.family_member.added"] == FamilyMember.objects.unscoped().count()
+    assert actions["cases.agency_involvement.added"] == AgencyInvolvement.objects.unscoped().count()
+    assert actions["cases.episode.opened"] == episodes.count()
+    assert actions["cases.episode.discharged"] == episodes.exclude(end_date=None).count()
+    assert actions["accounts.user.created"] == User.objects.count()
+    assert not AuditEvent.objects.exclude(actor_label="system").exists()
+    assert audit_verify().ok
+    assert YoungPerson.history.count() == YoungPerson.objects.unscoped().count()
+
+
+def test_the_database_holds_exactly_what_the_seed_plans(demo_output):
+    ctx = DemoContext(seed=1, as_of=AS_OF)
+    planned = plan_people(DemoContext(seed=1, as_of=AS_OF, rng=ctx.rng_for("people")))
+    people = YoungPerson.objects.unscoped().order_by("site__code", "study_id")
+
+    stored = people.values_list("site__code", "given_name", "family_name", "date_of_birth")
+    assert sorted(stored) == sorted(
+        (p.site, p.given_name, p.family_name, p.date_of_birth) for p in planned
+    )
+    episodes = Episode.objects.unscoped().order_by("young_person__study_id")
+    stored_episodes = episodes.values_list("young_person__given_name", "start_date", "end_date")
+    assert sorted(stored_episodes) == sorted(
+        (p.given_name, p.episode.start_date, p.episode.end_date) for p in planned if p.episode
+    )
+
+
+def test_progress_and_step_summaries_are_printed_off_a_terminal(demo_output):
+    assert "already present" not in demo_output
+    assert "Young people" in demo_output
+    assert "54/54" in demo_output
+    assert "people: 54 young people" in demo_output
+
+
+def test_if_empty_keeps_existing_data_and_prints_the_sign_ins(demo_output):
+    before = (YoungPerson.objects.unscoped().count(), AuditEvent.objects.count())
+    out = StringIO()
+
+    call_command("demo", "--if-empty", stdout=out)
+
+    assert "Demo data already present; keeping it." in out.getvalue()
+    assert _printed_sign_ins(out.getvalue()) == _printed_sign_ins(demo_output)
+    assert (YoungPerson.objects.unscoped().count(), AuditEvent.objects.count()) == before
+
+
+def test_demo_refuses_a_database_that_already_has_data(demo_output):
+    with pytest.raises(CommandError, match=r"^The database already has data; .*--if-empty"):
+        call_command("demo", stdout=StringIO())
