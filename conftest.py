@@ -5,10 +5,17 @@
 - carol: therapist at site B (another site: no access to site A)
 """
 
+import factory.random
 import pytest
 
 from mstoutcomes.accounts.models import Role
 from mstoutcomes.accounts.tests.factories import SiteFactory, member
+
+
+@pytest.fixture(autouse=True)
+def _repeatable_fake_data():
+    # Faker-made names are the same on every run, so a failure can be reproduced.
+    factory.random.reseed_random("mstoutcomes")
 
 
 @pytest.fixture

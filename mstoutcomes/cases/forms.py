@@ -10,6 +10,12 @@ from mstoutcomes.accounts.models import Role
 from mstoutcomes.accounts.selectors import agencies_active, staff_with_role
 from mstoutcomes.cases.models import AgencyInvolvement, Episode, FamilyMember, YoungPerson
 from mstoutcomes.cases.selectors import CaseloadQuery, allowed_sorts
+from mstoutcomes.cases.services import (
+    DISCHARGE_FIELDS,
+    EPISODE_FIELDS,
+    FAMILY_MEMBER_FIELDS,
+    INVOLVEMENT_FIELDS,
+)
 from mstoutcomes.core.forms import ServiceForm, gds_date
 from mstoutcomes.core.identifiers import normalise_nhs_number, normalise_postcode_district
 
@@ -70,17 +76,7 @@ class FamilyMemberForm(ServiceForm):
 
     class Meta:
         model = FamilyMember
-        fields = [
-            "given_name",
-            "family_name",
-            "relationship",
-            "is_carer",
-            "is_primary_carer",
-            "has_parental_responsibility",
-            "lives_with_young_person",
-            "phone",
-            "email",
-        ]
+        fields = list(FAMILY_MEMBER_FIELDS)
 
 
 class AgencyInvolvementForm(ServiceForm):
@@ -90,15 +86,7 @@ class AgencyInvolvementForm(ServiceForm):
 
     class Meta:
         model = AgencyInvolvement
-        fields = [
-            "agency",
-            "worker_name",
-            "worker_role",
-            "worker_email",
-            "worker_phone",
-            "started_on",
-            "ended_on",
-        ]
+        fields = list(INVOLVEMENT_FIELDS)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -114,7 +102,7 @@ class EpisodeForm(ServiceForm):
 
     class Meta:
         model = Episode
-        fields = ["start_date", "expected_end_date", "therapist", "supervisor"]
+        fields = list(EPISODE_FIELDS)
 
     def __init__(self, *args: Any, site_id: int, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -126,44 +114,28 @@ class EpisodeForm(ServiceForm):
         )
 
 
+def yes_no_not_known(label: str) -> forms.TypedChoiceField:
+    """Return a radio question stored as True, False or None (not known)."""
+    return forms.TypedChoiceField(
+        label=label,
+        coerce=lambda v: {"yes": True, "no": False}.get(v),
+        choices=[("yes", "Yes"), ("no", "No"), ("", "Not known")],
+        required=False,
+        empty_value=None,
+        widget=forms.RadioSelect,
+    )
+
+
 class DischargeForm(ServiceForm):
     end_date = gds_date("Date the episode ended")
-    living_at_home = forms.TypedChoiceField(
-        label="Living at home at discharge?",
-        coerce=lambda v: {"yes": True, "no": False}.get(v),
-        choices=[("yes", "Yes"), ("no", "No"), ("", "Not known")],
-        required=False,
-        empty_value=None,
-        widget=forms.RadioSelect,
-    )
-    in_school_or_work = forms.TypedChoiceField(
-        label="In school or work at discharge?",
-        coerce=lambda v: {"yes": True, "no": False}.get(v),
-        choices=[("yes", "Yes"), ("no", "No"), ("", "Not known")],
-        required=False,
-        empty_value=None,
-        widget=forms.RadioSelect,
-    )
-    no_new_arrests = forms.TypedChoiceField(
-        label="No new arrests during treatment?",
-        coerce=lambda v: {"yes": True, "no": False}.get(v),
-        choices=[("yes", "Yes"), ("no", "No"), ("", "Not known")],
-        required=False,
-        empty_value=None,
-        widget=forms.RadioSelect,
-    )
+    living_at_home = yes_no_not_known("Living at home at discharge?")
+    in_school_or_work = yes_no_not_known("In school or work at discharge?")
+    no_new_arrests = yes_no_not_known("No new arrests during treatment?")
     submit_label = "Discharge"
 
     class Meta:
         model = Episode
-        fields = [
-            "end_date",
-            "discharge_reason",
-            "living_at_home",
-            "in_school_or_work",
-            "no_new_arrests",
-            "discharge_notes",
-        ]
+        fields = list(DISCHARGE_FIELDS)
         widgets = {"discharge_reason": forms.RadioSelect}
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

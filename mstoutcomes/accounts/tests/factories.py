@@ -26,8 +26,10 @@ class UserFactory(factory.django.DjangoModelFactory):
         skip_postgeneration_save = True
 
     username = factory.Sequence(lambda n: f"user{n}")
-    first_name = factory.Faker("first_name", locale="en_GB")
-    last_name = factory.Faker("last_name", locale="en_GB")
+    # Fixed, unmistakable staff names: a random one could contain a young person's name that a
+    # test asserts is hidden (the signed-in user's name is on every page).
+    first_name = factory.Sequence(lambda n: f"Staffer{n}")
+    last_name = "Worker"
     email = factory.LazyAttribute(lambda u: f"{u.username}@example.org")
     password = factory.PostGenerationMethodCall("set_password", "correct horse battery")
 
