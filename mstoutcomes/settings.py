@@ -41,6 +41,10 @@ INSTALLED_APPS = [
     "mstoutcomes.core",
     "mstoutcomes.accounts",
     "mstoutcomes.cases",
+    "mstoutcomes.referrals",
+    "mstoutcomes.measures",
+    "mstoutcomes.outcomes",
+    "mstoutcomes.analysis",
     "mstoutcomes.demo",
 ]
 

@@ -7,5 +7,9 @@ urlpatterns = [
     path("", account_views.home, name="home"),
     path("", include("mstoutcomes.accounts.urls")),
     path("young-people/", include("mstoutcomes.cases.urls")),
+    path("referrals/", include("mstoutcomes.referrals.urls")),
+    path("measures/", include("mstoutcomes.measures.urls")),
+    path("outcomes/", include("mstoutcomes.outcomes.urls")),
+    path("analysis/", include("mstoutcomes.analysis.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -67,6 +67,8 @@ class User(AbstractUser):
 
     job_title = models.CharField(max_length=200, blank=True)
 
+    history = HistoricalRecords(excluded_fields=["password", "last_login"])
+
     class Meta:
         ordering = ["first_name", "last_name", "username"]
 
