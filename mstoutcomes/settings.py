@@ -13,6 +13,7 @@ from mstoutcomes.core.env import (
     env_list,
     env_path,
     env_str,
+    generated_secret,
     secret_key_from,
 )
 
@@ -20,6 +21,9 @@ PACKAGE_DIR = Path(__file__).resolve().parent
 VAR_DIR = env_path("VAR_DIR", Path.cwd() / "var")
 
 SECRET_KEY = secret_key_from(VAR_DIR)
+# Keys the trial's allocation lists and minimisation draws. Back it up with the database and never
+# change it while a trial runs: allocations are recomputed from it (see docs/trial.md).
+TRIAL_ALLOCATION_KEY = generated_secret("TRIAL_ALLOCATION_KEY", VAR_DIR)
 DEBUG = env_bool("DEBUG", False)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
@@ -45,6 +49,7 @@ INSTALLED_APPS = [
     "mstoutcomes.measures",
     "mstoutcomes.outcomes",
     "mstoutcomes.analysis",
+    "mstoutcomes.trial",
     "mstoutcomes.demo",
 ]
 

@@ -25,6 +25,9 @@ class Perm(StrEnum):
     EDIT_CASE = "can_edit_case"
     MANAGE_EPISODES = "can_manage_episodes"
     MAKE_REFERRAL = "can_make_referral"
+    VIEW_REFERRALS = "can_view_referrals"
+    RUN_PANEL = "can_run_panel"
+    OVERRIDE_CONSENT = "can_override_consent"
     VIEW_AUDIT = "can_view_audit"
     RANDOMISE = "can_randomise"
     UNBLIND = "can_unblind"
@@ -32,12 +35,15 @@ class Perm(StrEnum):
     VIEW_DASHBOARDS = "can_view_dashboards"
     MANAGE_USERS = "can_manage_users"
     USE_ADMIN = "can_use_admin"
+    ENTER_MEASURES = "can_enter_measures"
+    IMPORT_DATA = "can_import_data"
+    EXPORT_ALLOCATION_LIST = "can_export_allocation_list"
 
 
 P = Perm
 ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
     Role.THERAPIST: frozenset(
-        {P.VIEW_YOUNG_PEOPLE, P.VIEW_IDENTIFIABLE, P.EDIT_CASE, P.MAKE_REFERRAL}
+        {P.VIEW_YOUNG_PEOPLE, P.VIEW_IDENTIFIABLE, P.EDIT_CASE, P.MAKE_REFERRAL, P.VIEW_REFERRALS}
     ),
     Role.SUPERVISOR: frozenset(
         {
@@ -46,6 +52,9 @@ ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
             P.EDIT_CASE,
             P.MANAGE_EPISODES,
             P.MAKE_REFERRAL,
+            P.VIEW_REFERRALS,
+            P.RUN_PANEL,
+            P.OVERRIDE_CONSENT,
             P.VIEW_DASHBOARDS,
         }
     ),
@@ -56,18 +65,24 @@ ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
             P.EDIT_CASE,
             P.MANAGE_EPISODES,
             P.MAKE_REFERRAL,
+            P.VIEW_REFERRALS,
+            P.RUN_PANEL,
+            P.OVERRIDE_CONSENT,
             P.VIEW_AUDIT,
             P.VIEW_DASHBOARDS,
         }
     ),
-    Role.REFERRER: frozenset({P.VIEW_YOUNG_PEOPLE, P.VIEW_IDENTIFIABLE, P.MAKE_REFERRAL}),
+    Role.REFERRER: frozenset(
+        {P.VIEW_YOUNG_PEOPLE, P.VIEW_IDENTIFIABLE, P.MAKE_REFERRAL, P.VIEW_REFERRALS}
+    ),
     # Research workers visit families to collect measures, so they see who people are,
     # but they do not edit case records (and are blinded to allocation by the trial app).
-    Role.RESEARCH_WORKER: frozenset({P.VIEW_YOUNG_PEOPLE, P.VIEW_IDENTIFIABLE}),
+    Role.RESEARCH_WORKER: frozenset({P.VIEW_YOUNG_PEOPLE, P.VIEW_IDENTIFIABLE, P.VIEW_REFERRALS}),
     Role.TRIAL_MANAGER: frozenset(
         {
             P.VIEW_YOUNG_PEOPLE,
             P.VIEW_IDENTIFIABLE,
+            P.VIEW_REFERRALS,
             P.RANDOMISE,
             P.UNBLIND,
             P.EXPORT_DATA,
@@ -75,7 +90,10 @@ ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
         }
     ),
     # Pseudonymised roles: they see study IDs, never names, dates of birth or addresses.
-    Role.STATISTICIAN: frozenset({P.VIEW_YOUNG_PEOPLE, P.EXPORT_DATA, P.VIEW_DASHBOARDS}),
+    # The trial statistician may export the allocation list to verify it (audited).
+    Role.STATISTICIAN: frozenset(
+        {P.VIEW_YOUNG_PEOPLE, P.EXPORT_DATA, P.VIEW_DASHBOARDS, P.EXPORT_ALLOCATION_LIST}
+    ),
     Role.STEERING_GROUP: frozenset({P.VIEW_YOUNG_PEOPLE, P.VIEW_DASHBOARDS}),
     Role.ADMINISTRATOR: frozenset(
         {
@@ -89,6 +107,20 @@ ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
         }
     ),
 }
+
+# Measures: therapists and research workers collect and enter them; managers and administrators
+# correct them. Imports of administrative records: programme and trial managers, administrators.
+for _role in (
+    Role.THERAPIST,
+    Role.SUPERVISOR,
+    Role.PROGRAMME_MANAGER,
+    Role.RESEARCH_WORKER,
+    Role.TRIAL_MANAGER,
+    Role.ADMINISTRATOR,
+):
+    ROLE_PERMISSIONS[_role] = ROLE_PERMISSIONS[_role] | {P.ENTER_MEASURES}
+for _role in (Role.PROGRAMME_MANAGER, Role.TRIAL_MANAGER, Role.ADMINISTRATOR):
+    ROLE_PERMISSIONS[_role] = ROLE_PERMISSIONS[_role] | {P.IMPORT_DATA}
 
 # Roles that see only the young people their agency referred or works with, not the whole site.
 AGENCY_SCOPED_ROLES: frozenset[str] = frozenset({Role.REFERRER})

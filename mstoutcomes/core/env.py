@@ -103,12 +103,17 @@ def env_secret(name: str, *, environ: Mapping[str, str] | None = None) -> str | 
 
 def secret_key_from(var_dir: Path, *, environ: Mapping[str, str] | None = None) -> str:
     """Return SECRET_KEY from the environment, else from var/secret_key (made on first run)."""
-    configured = env_secret("SECRET_KEY", environ=environ)
+    return generated_secret("SECRET_KEY", var_dir, environ=environ)
+
+
+def generated_secret(name: str, var_dir: Path, *, environ: Mapping[str, str] | None = None) -> str:
+    """Return a secret from NAME / NAME_FILE, else from var/<name>, generating it on first run."""
+    configured = env_secret(name, environ=environ)
     if configured is not None:
         if len(configured) < 32:
-            raise ImproperlyConfigured("SECRET_KEY must be at least 32 characters long.")
+            raise ImproperlyConfigured(f"{name} must be at least 32 characters long.")
         return configured
-    key_file = var_dir / "secret_key"
+    key_file = var_dir / name.lower()
     if key_file.exists():
         return _key_from_file(key_file)
     var_dir.mkdir(parents=True, exist_ok=True)

@@ -1,0 +1,198 @@
+"""Trials, participants, consent, withdrawals and allocations."""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+from simple_history.models import HistoricalRecords
+
+from mstoutcomes.accounts.models import Site, User
+from mstoutcomes.cases.models import YoungPerson
+from mstoutcomes.core.models import TimeStampedModel
+from mstoutcomes.core.scoping import ScopedManager
+from mstoutcomes.trial.config import TrialSpec, parse_trial_config
+
+
+class Method(models.TextChoices):
+    BLOCKS = "blocks", "Stratified permuted blocks"
+    MINIMISATION = "minimisation", "Minimisation (Pocock–Simon)"
+
+
+class Trial(TimeStampedModel):
+    """A trial's configuration (versioned) and its allocation list identity."""
+
+    code = models.CharField(max_length=40, unique=True)
+    title = models.CharField(max_length=300)
+    registration = models.CharField(max_length=100, blank=True)
+    method = models.CharField(max_length=20, choices=Method.choices)
+    config = models.JSONField(help_text="The validated configuration, as loaded.")
+    config_version = models.PositiveIntegerField(default=1)
+    is_test_mode = models.BooleanField(
+        default=False, help_text="Test allocations are kept apart and never analysed."
+    )
+    # Names the allocation sequence; with the allocation key it determines every slot.
+    list_id = models.CharField(max_length=64, editable=False)
+    sites = models.ManyToManyField(Site, related_name="trials", blank=True)
+    low_list_warning = models.PositiveIntegerField(
+        default=10, help_text="Warn when a stratum has fewer unused slots than this."
+    )
+
+    history = HistoricalRecords(excluded_fields=["created_at", "updated_at"])
+
+    class Meta:
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return f"{self.code}{' (test mode)' if self.is_test_mode else ''}"
+
+    @property
+    def spec(self) -> TrialSpec:
+        return parse_trial_config(self.config)
+
+
+class Participant(TimeStampedModel):
+    """A young person assessed for a trial, from screening to analysis."""
+
+    SCOPE_PATH = "young_person"
+
+    trial = models.ForeignKey(Trial, on_delete=models.PROTECT, related_name="participants")
+    young_person = models.ForeignKey(
+        YoungPerson, on_delete=models.PROTECT, related_name="trial_participations"
+    )
+    site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="trial_participants")
+    levels = models.JSONField(default=dict, help_text="Stratification factor levels.")
+    eligibility_confirmed_on = models.DateField(null=True, blank=True)
+    eligibility_confirmed_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    is_eligible = models.BooleanField(null=True, blank=True)
+    eligibility_notes = models.TextField(blank=True)
+
+    objects = ScopedManager()
+    history = HistoricalRecords(excluded_fields=["created_at", "updated_at"])
+
+    class Meta:
+        ordering = ["trial", "created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["trial", "young_person"],
+                name="participant_once_per_trial",
+                violation_error_message="This young person is already in this trial.",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.young_person.study_id} in {self.trial.code}"
+
+
+class ConsentKind(models.TextChoices):
+    CARER_CONSENT = "carer_consent", "Carer consent to take part"
+    YOUNG_PERSON_ASSENT = "young_person_assent", "Young person's assent"
+    DATA_LINKAGE = "data_linkage", "Consent to data linkage"
+
+
+class ConsentRecord(TimeStampedModel):
+    """One consent or assent, on a versioned form, taken by a named person on a date."""
+
+    participant = models.ForeignKey(Participant, on_delete=models.PROTECT, related_name="consents")
+    kind = models.CharField(max_length=30, choices=ConsentKind.choices)
+    form_version = models.CharField(max_length=40)
+    given = models.BooleanField()
+    recorded_on = models.DateField()
+    taken_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    notes = models.TextField(blank=True)
+
+    history = HistoricalRecords(excluded_fields=["created_at", "updated_at"])
+
+    class Meta:
+        ordering = ["participant", "kind", "-recorded_on"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {'given' if self.given else 'declined'}"
+
+
+class WithdrawalLevel(models.TextChoices):
+    TREATMENT = "treatment", "From treatment only"
+    FURTHER_DATA = "further_data", "From further data collection"
+    DATA_USE = "data_use", "From use of data already collected"
+
+
+class Withdrawal(TimeStampedModel):
+    """A participant's withdrawal, by level; the schedule and analysis respect it."""
+
+    participant = models.ForeignKey(
+        Participant, on_delete=models.PROTECT, related_name="withdrawals"
+    )
+    level = models.CharField(max_length=20, choices=WithdrawalLevel.choices)
+    withdrawn_on = models.DateField()
+    reason = models.TextField(blank=True)
+    recorded_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+
+    history = HistoricalRecords(excluded_fields=["created_at", "updated_at"])
+
+    class Meta:
+        ordering = ["participant", "withdrawn_on"]
+
+    def __str__(self) -> str:
+        return f"Withdrawn {self.get_level_display().lower()} on {self.withdrawn_on}"
+
+
+class StratumList(models.Model):
+    """How much of a stratum's allocation sequence is available and used (arms are not stored)."""
+
+    trial = models.ForeignKey(Trial, on_delete=models.PROTECT, related_name="stratum_lists")
+    stratum = models.CharField(max_length=300)
+    length = models.PositiveIntegerField(help_text="Slots available in this stratum.")
+    used = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["trial", "stratum"]
+        constraints = [
+            models.UniqueConstraint(fields=["trial", "stratum"], name="stratum_list_unique"),
+            models.CheckConstraint(condition=Q(used__lte=models.F("length")), name="stratum_used"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.stratum}: {self.used}/{self.length}"
+
+    @property
+    def remaining(self) -> int:
+        return self.length - self.used
+
+
+class Allocation(models.Model):
+    """A participant's randomised arm: written once, never changed or deleted."""
+
+    trial = models.ForeignKey(Trial, on_delete=models.PROTECT, related_name="allocations")
+    participant = models.OneToOneField(
+        Participant, on_delete=models.PROTECT, related_name="allocation"
+    )
+    arm = models.CharField(max_length=40)
+    method = models.CharField(max_length=20, choices=Method.choices)
+    stratum = models.CharField(max_length=300, help_text="'*' for minimisation (one sequence).")
+    sequence = models.PositiveIntegerField()
+    details = models.JSONField(default=dict, help_text="What minimisation weighed, for audit.")
+    is_test = models.BooleanField(default=False)
+    allocated_at = models.DateTimeField()
+    allocated_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["trial", "allocated_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["trial", "stratum", "sequence"], name="allocation_slot_used_once"
+            ),
+        ]
+        indexes = [models.Index(fields=["trial", "arm"], name="allocation_arm")]
+
+    def __str__(self) -> str:
+        return f"Allocation {self.sequence} in {self.trial.code}"
+
+    def save(self, *args: object, **kwargs: object) -> None:
+        if self.pk is not None:
+            raise ValidationError("An allocation cannot be changed once made.")
+        super().save(*args, **kwargs)  # type: ignore[arg-type]
+
+    def delete(self, *args: object, **kwargs: object):  # type: ignore[override]
+        raise ValidationError("An allocation cannot be deleted.")

@@ -1,0 +1,399 @@
+"""Every write of the trial: setting up, enrolling, consent, eligibility, randomising, withdrawing.
+
+Randomisation is called explicitly (after consent), never from a signal. It is concurrency-safe:
+the participant row is locked so a person is never randomised twice, and the stratum's list row
+(blocks) or the trial row (minimisation) is locked so two requests never take the same slot or
+see the same counts; unique constraints back both up in the database.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import Count
+from django.http import HttpRequest
+from django.utils import timezone
+
+from mstoutcomes.accounts.models import Site, User
+from mstoutcomes.accounts.permissions import Perm, user_has_perm
+from mstoutcomes.accounts.services import audit_record
+from mstoutcomes.cases.models import YoungPerson
+from mstoutcomes.core.dates import age_on
+from mstoutcomes.core.services import clean_and_save, require
+from mstoutcomes.trial.blocks import arm_at, list_checksum
+from mstoutcomes.trial.config import TrialSpec
+from mstoutcomes.trial.drbg import Drbg
+from mstoutcomes.trial.errors import (
+    AlreadyRandomised,
+    ListExhausted,
+    NoConsent,
+    NotEligible,
+    RandomisationError,
+    Withdrawn,
+)
+from mstoutcomes.trial.minimisation import minimise
+from mstoutcomes.trial.models import (
+    Allocation,
+    ConsentKind,
+    ConsentRecord,
+    Method,
+    Participant,
+    StratumList,
+    Trial,
+    Withdrawal,
+)
+
+REQUIRED_CONSENTS = (ConsentKind.CARER_CONSENT, ConsentKind.YOUNG_PERSON_ASSENT)
+DEFAULT_STRATUM_LENGTH = 60
+
+
+def allocation_key() -> bytes:
+    return str(settings.TRIAL_ALLOCATION_KEY).encode()
+
+
+@transaction.atomic
+def trial_create(
+    *, by: User | None, spec: TrialSpec, sites: list[Site], low_list_warning: int = 10
+) -> Trial:
+    """Set up a trial from a validated configuration, with a fresh allocation sequence."""
+    trial = Trial(
+        code=spec.code,
+        title=spec.title,
+        registration=spec.registration,
+        method=spec.method,
+        config=spec.as_dict(),
+        is_test_mode=spec.test_mode,
+        list_id=secrets.token_hex(16),
+        low_list_warning=low_list_warning,
+    )
+    clean_and_save(trial)
+    trial.sites.set(sites)
+    audit_record(
+        actor=by,
+        action="trial.trial.created",
+        obj=trial,
+        data={"method": spec.method, "sites": [s.code for s in sites]},
+    )
+    return trial
+
+
+def levels_for(trial: Trial, young_person: YoungPerson, extra: dict[str, str]) -> dict[str, str]:
+    """Return the factor levels for a young person: site, sex and age band from the record."""
+    spec = trial.spec
+    derived: dict[str, str] = {}
+    for factor in spec.factors:
+        if factor.name == "site":
+            derived["site"] = young_person.site.code
+        elif factor.name == "sex":
+            derived["sex"] = young_person.sex
+        elif factor.name == "age_band":
+            age = age_on(young_person.date_of_birth, timezone.localdate())
+            for band in factor.categories:
+                low, _, high = band.partition("-")
+                if low.isdigit() and high.isdigit() and int(low) <= age <= int(high):
+                    derived["age_band"] = band
+    derived.update(extra)
+    spec.check_levels(derived)
+    return derived
+
+
+@transaction.atomic
+def participant_enrol(
+    *,
+    by: User | None,
+    trial: Trial,
+    young_person: YoungPerson,
+    extra_levels: dict[str, str] | None = None,
+) -> Participant:
+    """Add a young person to a trial's screening, with their stratification levels."""
+    require(
+        by is None or user_has_perm(by, Perm.RANDOMISE, site=young_person.site_id),
+        "You cannot enrol participants at this site.",
+    )
+    if not trial.sites.filter(pk=young_person.site_id).exists():
+        raise NotEligible(f"{young_person.site} is not a site in trial {trial.code}.")
+    participant = Participant(
+        trial=trial,
+        young_person=young_person,
+        site=young_person.site,
+        levels=levels_for(trial, young_person, extra_levels or {}),
+    )
+    clean_and_save(participant)
+    audit_record(
+        actor=by,
+        action="trial.participant.enrolled",
+        obj=participant,
+        site=participant.site,
+        data={"young_person": young_person.study_id, "levels": participant.levels},
+    )
+    return participant
+
+
+@transaction.atomic
+def eligibility_record(
+    *, by: User, participant: Participant, eligible: bool, on: dt.date, notes: str = ""
+) -> Participant:
+    """Confirm (or refuse) a participant's eligibility against the referral's criteria."""
+    require(user_has_perm(by, Perm.RANDOMISE, site=participant.site_id), "Not permitted.")
+    participant.is_eligible = eligible
+    participant.eligibility_confirmed_on = on
+    participant.eligibility_confirmed_by = by
+    participant.eligibility_notes = notes
+    clean_and_save(participant)
+    audit_record(
+        actor=by,
+        action="trial.participant.eligibility_recorded",
+        obj=participant,
+        site=participant.site,
+        data={"eligible": eligible, "young_person": participant.young_person.study_id},
+    )
+    return participant
+
+
+@transaction.atomic
+def consent_record(
+    *,
+    by: User,
+    participant: Participant,
+    kind: str,
+    form_version: str,
+    given: bool,
+    recorded_on: dt.date,
+    notes: str = "",
+) -> ConsentRecord:
+    """Record one consent or assent on a named form version."""
+    require(user_has_perm(by, Perm.RANDOMISE, site=participant.site_id), "Not permitted.")
+    record = ConsentRecord(
+        participant=participant,
+        kind=kind,
+        form_version=form_version,
+        given=given,
+        recorded_on=recorded_on,
+        taken_by=by,
+        notes=notes,
+    )
+    clean_and_save(record)
+    audit_record(
+        actor=by,
+        action="trial.consent.recorded",
+        obj=record,
+        site=participant.site,
+        data={"kind": kind, "given": given, "young_person": participant.young_person.study_id},
+    )
+    return record
+
+
+@transaction.atomic
+def withdrawal_record(
+    *, by: User, participant: Participant, level: str, on: dt.date, reason: str = ""
+) -> Withdrawal:
+    """Record a withdrawal at one of the three levels."""
+    require(user_has_perm(by, Perm.RANDOMISE, site=participant.site_id), "Not permitted.")
+    withdrawal = Withdrawal(
+        participant=participant, level=level, withdrawn_on=on, reason=reason, recorded_by=by
+    )
+    clean_and_save(withdrawal)
+    audit_record(
+        actor=by,
+        action="trial.participant.withdrawn",
+        obj=withdrawal,
+        site=participant.site,
+        data={"level": level, "young_person": participant.young_person.study_id},
+    )
+    return withdrawal
+
+
+def _latest_consents(participant: Participant) -> dict[str, bool]:
+    latest: dict[str, bool] = {}
+    for record in participant.consents.order_by("recorded_on", "id"):
+        latest[record.kind] = record.given
+    return latest
+
+
+def _check_ready(participant: Participant) -> None:
+    if Allocation.objects.filter(participant=participant).exists():
+        raise AlreadyRandomised(f"{participant.young_person.study_id} is already randomised.")
+    if participant.is_eligible is not True:
+        raise NotEligible(f"{participant.young_person.study_id} has not been confirmed eligible.")
+    consents = _latest_consents(participant)
+    missing = [ConsentKind(k).label for k in REQUIRED_CONSENTS if consents.get(k) is not True]
+    if missing:
+        raise NoConsent(f"Randomisation needs: {', '.join(missing)}.")
+    if participant.withdrawals.exists():
+        raise Withdrawn(f"{participant.young_person.study_id} has withdrawn from the trial.")
+
+
+def _allocate_blocks(trial: Trial, participant: Participant) -> tuple[str, str, int, dict]:
+    spec = trial.spec
+    stratum = spec.stratum_of(participant.levels)
+    StratumList.objects.get_or_create(
+        trial=trial, stratum=stratum, defaults={"length": DEFAULT_STRATUM_LENGTH}
+    )
+    slots = StratumList.objects.select_for_update().get(trial=trial, stratum=stratum)
+    if slots.used >= slots.length:
+        raise ListExhausted(
+            f"The allocation list for {stratum} is used up; a trial manager must extend it."
+        )
+    sequence = slots.used + 1
+    arm = arm_at(
+        spec, key=allocation_key(), list_id=trial.list_id, stratum=stratum, sequence=sequence
+    )
+    slots.used = sequence
+    slots.save(update_fields=["used"])
+    return arm, stratum, sequence, {"remaining": slots.remaining}
+
+
+def _allocate_minimisation(trial: Trial, participant: Participant) -> tuple[str, str, int, dict]:
+    spec = trial.spec
+    Trial.objects.select_for_update().get(pk=trial.pk)  # one minimisation at a time per trial
+    counts: dict[str, dict[str, dict[str, int]]] = {}
+    rows = Allocation.objects.filter(trial=trial).values_list("participant__levels", "arm")
+    for levels, arm in rows:
+        for factor, level in levels.items():
+            cell = counts.setdefault(factor, {}).setdefault(level, {})
+            cell[arm] = cell.get(arm, 0) + 1
+    sequence = Allocation.objects.filter(trial=trial).count() + 1
+    drbg = Drbg(allocation_key(), f"minimisation|{trial.code}|{trial.list_id}|{sequence}")
+    decision = minimise(
+        spec, counts, participant.levels, draw=drbg.uniform(), tie_draw=drbg.uniform()
+    )
+    return decision.arm, "*", sequence, decision.as_dict()
+
+
+def participant_randomise(
+    *, by: User, participant: Participant, request: HttpRequest | None = None
+) -> Allocation:
+    """Randomise a consented, eligible participant, exactly once; refusals are audited."""
+    require(
+        user_has_perm(by, Perm.RANDOMISE, site=participant.site_id),
+        "You cannot randomise participants at this site.",
+    )
+    try:
+        with transaction.atomic():
+            locked = Participant.objects.unscoped().select_for_update().get(pk=participant.pk)
+            _check_ready(locked)
+            trial = locked.trial
+            if trial.method == Method.BLOCKS:
+                arm, stratum, sequence, details = _allocate_blocks(trial, locked)
+            else:
+                arm, stratum, sequence, details = _allocate_minimisation(trial, locked)
+            allocation = Allocation(
+                trial=trial,
+                participant=locked,
+                arm=arm,
+                method=trial.method,
+                stratum=stratum,
+                sequence=sequence,
+                details=details,
+                is_test=trial.is_test_mode,
+                allocated_at=timezone.now(),
+                allocated_by=by,
+            )
+            try:
+                with transaction.atomic():
+                    allocation.save()
+            except IntegrityError:
+                if not Allocation.objects.filter(participant=locked).exists():
+                    raise  # a slot collision would be a locking bug: never hide it
+                raise AlreadyRandomised(
+                    f"{locked.young_person.study_id} was randomised by another request."
+                ) from None
+            audit_record(
+                actor=by,
+                action="trial.participant.randomised",
+                obj=locked,
+                site=locked.site,
+                data={
+                    "young_person": locked.young_person.study_id,
+                    "sequence": sequence,
+                    "stratum": stratum,
+                    "test": trial.is_test_mode,
+                },
+                request=request,
+            )
+            _warn_if_low(by, trial, stratum, details)
+            return allocation
+    except RandomisationError as error:
+        audit_record(
+            actor=by,
+            action="trial.randomisation.refused",
+            obj=participant,
+            site=participant.site,
+            data={"reason": error.code, "message": str(error)},
+            request=request,
+        )
+        raise
+
+
+def _warn_if_low(by: User, trial: Trial, stratum: str, details: dict[str, Any]) -> None:
+    remaining = details.get("remaining")
+    if remaining is not None and remaining < trial.low_list_warning:
+        audit_record(
+            actor=by,
+            action="trial.list.running_low",
+            obj=trial,
+            data={"stratum": stratum, "remaining": remaining},
+        )
+
+
+@transaction.atomic
+def stratum_list_extend(*, by: User, trial: Trial, stratum: str, extra: int) -> StratumList:
+    """Make more slots of a stratum's sequence available; earlier slots never change."""
+    require(user_has_perm(by, Perm.RANDOMISE), "You cannot extend allocation lists.")
+    if extra < 1:
+        raise ValueError("Extend by at least one slot.")
+    trial.spec.check_levels(dict(part.split("=", 1) for part in stratum.split("|")))
+    StratumList.objects.get_or_create(
+        trial=trial, stratum=stratum, defaults={"length": DEFAULT_STRATUM_LENGTH}
+    )
+    slots = StratumList.objects.select_for_update().get(trial=trial, stratum=stratum)
+    slots.length += extra
+    slots.save(update_fields=["length"])
+    audit_record(
+        actor=by,
+        action="trial.list.extended",
+        obj=trial,
+        data={"stratum": stratum, "length": slots.length, "checksum": trial_list_checksum(trial)},
+    )
+    return slots
+
+
+def trial_list_checksum(trial: Trial) -> str:
+    """Return the checksum of the whole list as currently available (all strata)."""
+    lengths = dict(trial.stratum_lists.values_list("stratum", "length"))
+    return list_checksum(trial.spec, key=allocation_key(), list_id=trial.list_id, lengths=lengths)
+
+
+def allocation_list_export(*, by: User, trial: Trial) -> list[dict[str, Any]]:
+    """Return the full list (used and upcoming slots) for verification; audited."""
+    require(
+        user_has_perm(by, Perm.EXPORT_ALLOCATION_LIST),
+        "Exporting the allocation list is a separately granted permission.",
+    )
+    from mstoutcomes.trial.blocks import stratum_arms
+
+    rows = []
+    for stratum, length, used in trial.stratum_lists.values_list("stratum", "length", "used"):
+        arms = stratum_arms(
+            trial.spec, key=allocation_key(), list_id=trial.list_id, stratum=stratum, length=length
+        )
+        rows.extend(
+            {"stratum": stratum, "slot": n, "arm": arm, "used": n <= used}
+            for n, arm in enumerate(arms, start=1)
+        )
+    audit_record(
+        actor=by,
+        action="trial.list.exported",
+        obj=trial,
+        data={"rows": len(rows), "checksum": trial_list_checksum(trial)},
+    )
+    return rows
+
+
+def arm_counts(trial: Trial) -> dict[str, int]:
+    """Return allocations per arm (for unblinded users and reports)."""
+    return dict(Allocation.objects.filter(trial=trial).values_list("arm").annotate(n=Count("id")))

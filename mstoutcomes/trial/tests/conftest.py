@@ -1,0 +1,60 @@
+import datetime as dt
+
+import pytest
+
+from mstoutcomes.accounts.models import Role
+from mstoutcomes.accounts.tests.factories import member
+from mstoutcomes.cases.tests.factories import YoungPersonFactory
+from mstoutcomes.trial.config import parse_trial_config
+from mstoutcomes.trial.services import consent_record, eligibility_record, trial_create
+
+CONFIG = {
+    "code": "START-T",
+    "title": "MST versus management as usual",
+    "arms": [{"code": "MAU", "name": "Management as usual"}, {"code": "MST", "name": "MST"}],
+    "factors": [
+        {"name": "site", "categories": ["AAA", "BBB"]},
+        {"name": "sex", "categories": ["female", "male", "not_known"]},
+    ],
+}
+
+
+@pytest.fixture
+def trial_manager(site_a):
+    return member(Role.TRIAL_MANAGER, site_a, username="tina")
+
+
+def make_trial(site, method="minimisation", **changes):
+    return trial_create(
+        by=None, spec=parse_trial_config({**CONFIG, "method": method, **changes}), sites=[site]
+    )
+
+
+@pytest.fixture
+def trial(site_a):
+    return make_trial(site_a)
+
+
+@pytest.fixture
+def blocks_trial(site_a):
+    return make_trial(site_a, method="blocks", code="START-B")
+
+
+def ready(participant, by, *, eligible=True, consents=("carer_consent", "young_person_assent")):
+    """Confirm eligibility and record the consents randomisation needs."""
+    eligibility_record(by=by, participant=participant, eligible=eligible, on=dt.date.today())
+    for kind in consents:
+        consent_record(
+            by=by,
+            participant=participant,
+            kind=kind,
+            form_version="v1.0",
+            given=True,
+            recorded_on=dt.date.today(),
+        )
+    return participant
+
+
+@pytest.fixture
+def young_person(site_a):
+    return YoungPersonFactory(site=site_a)
