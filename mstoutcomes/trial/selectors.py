@@ -1,0 +1,95 @@
+"""Reads of the trial, scoped by the user."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.db.models import QuerySet
+
+from mstoutcomes.accounts.permissions import Perm, site_ids_with_perm
+from mstoutcomes.cases.models import Episode
+from mstoutcomes.trial.consort import Disposition
+from mstoutcomes.trial.models import Participant, Trial, WithdrawalLevel
+
+
+def trials_visible_to(*, user: Any) -> QuerySet[Trial]:
+    """Return the trials at sites where the user may see trial reports."""
+    site_ids = site_ids_with_perm(user, Perm.RANDOMISE) | site_ids_with_perm(
+        user, Perm.VIEW_DASHBOARDS
+    )
+    return Trial.objects.filter(sites__in=site_ids).distinct()
+
+
+def _follow_up(participant: Participant) -> tuple[dict[str, str], dict[str, str]]:
+    # Seam for the measures schedule: follow-up status per timepoint comes from it once the
+    # measures app records assessments against the trial's schedule. Until then: none.
+    return {}, {}
+
+
+def consort_dispositions(
+    *, trial: Trial, cut_off: dt.date, site_id: int | None = None
+) -> list[Disposition]:
+    """Return one disposition per person assessed for the trial by the cut-off date."""
+    participants = (
+        Participant.objects.unscoped()
+        .filter(trial=trial, created_at__date__lte=cut_off)
+        .select_related("young_person", "allocation")
+        .prefetch_related("consents", "withdrawals")
+    )
+    if site_id is not None:
+        participants = participants.filter(site_id=site_id)
+    started = set(
+        Episode.objects.unscoped()
+        .filter(young_person__trial_participations__trial=trial)
+        .values_list("young_person_id", flat=True)
+    )
+    out = []
+    for p in participants:
+        allocation = getattr(p, "allocation", None)
+        if allocation is not None and allocation.allocated_at.date() > cut_off:
+            allocation = None
+        withdrawals = {w.level for w in p.withdrawals.all() if w.withdrawn_on <= cut_off}
+        if allocation is None:
+            declined = any(c.given is False for c in p.consents.all() if c.recorded_on <= cut_off)
+            reason = (
+                "not_meeting_criteria"
+                if p.is_eligible is False
+                else "declined"
+                if declined
+                else "other"
+                if withdrawals
+                else None
+            )
+            out.append(Disposition(p.young_person.study_id, excluded_reason=reason))
+            continue
+        reference = trial.spec.reference_arm.code
+        if allocation.arm == reference:
+            received, why_not = True, ""
+        else:
+            received = p.young_person_id in started
+            why_not = (
+                ""
+                if received
+                else (
+                    "Withdrew from treatment"
+                    if WithdrawalLevel.TREATMENT in withdrawals
+                    else "Not started"
+                )
+            )
+        follow_up, lost = _follow_up(p)
+        out.append(
+            Disposition(
+                p.young_person.study_id,
+                arm=allocation.arm,
+                received_allocated=received,
+                not_received_reason=why_not,
+                follow_up=follow_up,
+                lost_reasons=lost,
+                analysed=WithdrawalLevel.DATA_USE not in withdrawals,
+                not_analysed_reason="Withdrew use of their data"
+                if WithdrawalLevel.DATA_USE in withdrawals
+                else "",
+            )
+        )
+    return out
