@@ -11,5 +11,6 @@ urlpatterns = [
     path("measures/", include("mstoutcomes.measures.urls")),
     path("outcomes/", include("mstoutcomes.outcomes.urls")),
     path("analysis/", include("mstoutcomes.analysis.urls")),
+    path("trial/", include("mstoutcomes.trial.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -93,3 +93,50 @@ def consort_dispositions(
             )
         )
     return out
+
+
+def participants_visible_to(*, user: Any, trial: Trial) -> QuerySet[Participant]:
+    """Return the trial's participants whose young person the user may see."""
+    return (
+        Participant.objects.visible_to(user)
+        .filter(trial=trial)
+        .select_related("young_person", "site", "allocation")
+        .order_by("-created_at")
+    )
+
+
+def enrolable_choices(*, user: Any, trial: Trial) -> list[tuple[str, str]]:
+    """Return (study ID, label) for visible young people at the trial's sites not yet enrolled."""
+    from mstoutcomes.cases.models import YoungPerson
+
+    people = (
+        YoungPerson.objects.visible_to(user)
+        .filter(site__in=trial.sites.all())
+        .exclude(trial_participations__trial=trial)
+        .order_by("study_id")
+        .values_list("study_id", flat=True)
+    )
+    return [(study_id, study_id) for study_id in people]
+
+
+def box_members(*, user: Any, trial: Trial, box: str, cut_off: dt.date) -> list[str] | None:
+    """Return the study IDs behind a CONSORT box that the user may see, or None if no such box."""
+    visible = set(
+        participants_visible_to(user=user, trial=trial).values_list(
+            "young_person__study_id", flat=True
+        )
+    )
+    dispositions = [
+        d for d in consort_dispositions(trial=trial, cut_off=cut_off) if d.participant_id in visible
+    ]
+    if box == "assessed":
+        chosen = dispositions
+    elif box == "excluded":
+        chosen = [d for d in dispositions if d.arm is None and d.excluded_reason is not None]
+    elif box == "randomised":
+        chosen = [d for d in dispositions if d.arm is not None]
+    elif box.startswith("allocated:") and box.split(":", 1)[1] in trial.spec.arm_codes:
+        chosen = [d for d in dispositions if d.arm == box.split(":", 1)[1]]
+    else:
+        return None
+    return sorted(d.participant_id for d in chosen)

@@ -1,0 +1,129 @@
+import datetime as dt
+
+import pytest
+from django.urls import reverse
+
+from mstoutcomes.accounts.models import AuditEvent, Role
+from mstoutcomes.accounts.tests.factories import member
+from mstoutcomes.cases.tests.factories import YoungPersonFactory
+from mstoutcomes.trial.models import Allocation, Participant
+from mstoutcomes.trial.services import participant_enrol
+from mstoutcomes.trial.tests.conftest import make_trial
+
+pytestmark = pytest.mark.django_db
+
+
+def dated(prefix, name, value):
+    return {
+        f"{prefix}-{name}_0": value.day,
+        f"{prefix}-{name}_1": value.month,
+        f"{prefix}-{name}_2": value.year,
+    }
+
+
+@pytest.fixture
+def other_manager(site_b):
+    return member(Role.TRIAL_MANAGER, site_b, username="otto")
+
+
+def test_personas_on_the_trial_pages(
+    client, trial, young_person, trial_manager, bob, other_manager
+):
+    participant = participant_enrol(by=None, trial=trial, young_person=young_person)
+    pages = [
+        reverse("trial:detail", args=[trial.code]),
+        reverse("trial:participant", args=[trial.code, participant.pk]),
+        reverse("trial:consort", args=[trial.code]),
+    ]
+    client.force_login(trial_manager)
+    assert [client.get(u).status_code for u in pages] == [200, 200, 200]
+    client.force_login(bob)  # research worker: blind, may not randomise
+    assert [client.get(u).status_code for u in pages] == [403, 403, 403]
+    client.force_login(other_manager)  # another site's trial manager
+    assert [client.get(u).status_code for u in pages] == [404, 404, 404]
+
+
+def test_enrol_consent_and_randomise_through_the_pages(client, trial, young_person, trial_manager):
+    client.force_login(trial_manager)
+    response = client.post(
+        reverse("trial:detail", args=[trial.code]), {"study_id": young_person.study_id}
+    )
+    participant = Participant.objects.unscoped().get()
+    assert response["Location"] == reverse("trial:participant", args=[trial.code, participant.pk])
+    url = response["Location"]
+    randomise = reverse("trial:randomise", args=[trial.code, participant.pk])
+
+    refused = client.post(randomise, follow=True)
+    assert "Not randomised" in refused.content.decode()
+    assert not Allocation.objects.exists()
+
+    today = dt.date.today()
+    client.post(
+        url,
+        {
+            "action": "eligibility",
+            "eligibility-eligible": "yes",
+            **dated("eligibility", "on", today),
+        },
+    )
+    for kind in ("carer_consent", "young_person_assent"):
+        client.post(
+            url,
+            {
+                "action": "consent",
+                "consent-kind": kind,
+                "consent-given": "yes",
+                "consent-form_version": "v2.1",
+                **dated("consent", "recorded_on", today),
+            },
+        )
+    done = client.post(randomise, follow=True).content.decode()
+    assert "Randomised to" in done
+    assert Allocation.objects.filter(participant=participant).count() == 1
+    assert AuditEvent.objects.filter(action="trial.participant.randomised").count() == 1
+
+
+def test_consent_form_errors_name_the_field(client, trial, young_person, trial_manager):
+    participant = participant_enrol(by=None, trial=trial, young_person=young_person)
+    client.force_login(trial_manager)
+    response = client.post(
+        reverse("trial:participant", args=[trial.code, participant.pk]),
+        {"action": "consent", "consent-kind": "carer_consent"},
+    )
+    html = response.content.decode()
+    assert response.status_code == 400
+    assert "Select whether consent was given" in html
+    assert "Enter the version printed on the consent form" in html
+
+
+def test_consort_page_shows_counts_and_downloads_csv(client, trial, site_a, trial_manager):
+    for _ in range(3):
+        participant_enrol(by=None, trial=trial, young_person=YoungPersonFactory(site=site_a))
+    client.force_login(trial_manager)
+    html = client.get(reverse("trial:consort", args=[trial.code])).content.decode()
+    assert "Assessed for eligibility (n=3)" in html
+    assert "withheld" not in html  # minimisation: no block sizes to withhold
+    csv_response = client.get(reverse("trial:consort", args=[trial.code]), {"format": "csv"})
+    assert csv_response["Content-Type"] == "text/csv"
+    assert "Enrolment,Assessed for eligibility,3" in csv_response.content.decode()
+
+
+def test_box_links_list_only_participants_the_user_may_see(client, site_a, site_b, trial_manager):
+    trial = make_trial(
+        site_a, code="TWO-SITES", factors=[{"name": "site", "categories": ["AAA", "BBB"]}]
+    )
+    trial.sites.add(site_b)
+    here = participant_enrol(by=None, trial=trial, young_person=YoungPersonFactory(site=site_a))
+    participant_enrol(by=None, trial=trial, young_person=YoungPersonFactory(site=site_b))
+    client.force_login(trial_manager)
+    html = client.get(
+        reverse("trial:participants", args=[trial.code]), {"box": "assessed"}
+    ).content.decode()
+    assert here.young_person.study_id in html
+    assert "1 participant you may see" in html
+    assert (
+        client.get(
+            reverse("trial:participants", args=[trial.code]), {"box": "nonsense"}
+        ).status_code
+        == 404
+    )

@@ -1,0 +1,16 @@
+from django.urls import path
+
+from mstoutcomes.trial import views
+
+app_name = "trial"
+urlpatterns = [
+    path("<str:code>/", views.trial_detail, name="detail"),
+    path("<str:code>/participants/<int:pk>/", views.participant_detail, name="participant"),
+    path(
+        "<str:code>/participants/<int:pk>/randomise/",
+        views.participant_randomise,
+        name="randomise",
+    ),
+    path("<str:code>/consort/", views.consort, name="consort"),
+    path("<str:code>/consort/participants/", views.box_participants, name="participants"),
+]
