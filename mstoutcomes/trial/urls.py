@@ -4,6 +4,7 @@ from mstoutcomes.trial import views
 
 app_name = "trial"
 urlpatterns = [
+    path("", views.trial_list, name="list"),
     path("<str:code>/", views.trial_detail, name="detail"),
     path("<str:code>/participants/<int:pk>/", views.participant_detail, name="participant"),
     path(

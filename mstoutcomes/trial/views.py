@@ -23,6 +23,13 @@ from mstoutcomes.trial.forms import ConsentForm, EligibilityForm, EnrolForm, Wit
 from mstoutcomes.trial.models import Participant, Trial
 
 
+@perm_required(Perm.RANDOMISE)
+def trial_list(request: HttpRequest) -> HttpResponse:
+    """The trials at the user's sites."""
+    trials = selectors.trials_visible_to(user=request.user)
+    return render(request, "trial/list.html", {"trials": trials, "nav": "trial"})
+
+
 def _trial(request: HttpRequest, code: str) -> Trial:
     return get_object_or_404(selectors.trials_visible_to(user=request.user), code=code)
 

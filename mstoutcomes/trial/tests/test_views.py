@@ -127,3 +127,10 @@ def test_box_links_list_only_participants_the_user_may_see(client, site_a, site_
         ).status_code
         == 404
     )
+
+
+def test_trial_list_shows_the_sites_trials(client, trial, trial_manager, other_manager):
+    client.force_login(trial_manager)
+    assert trial.code in client.get(reverse("trial:list")).content.decode()
+    client.force_login(other_manager)
+    assert "take part in no trial yet" in client.get(reverse("trial:list")).content.decode()
