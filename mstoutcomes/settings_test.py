@@ -3,7 +3,7 @@
 import os
 
 os.environ.setdefault("SECRET_KEY", "test-only-secret-key-not-for-any-real-deployment-0123456789")
-os.environ.setdefault("TRIAL_ALLOCATION_KEY", "test-only-allocation-key-not-for-any-real-trial-0123")
+os.environ.setdefault("TRIAL_ALLOCATION_KEY", "test-only-allocation-key-not-for-a-real-trial-0123")
 
 from mstoutcomes.settings import *  # noqa: F403
 

@@ -12,6 +12,7 @@ import socket
 import subprocess
 import sys
 import time
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -46,8 +47,15 @@ def main(argv: list[str]) -> int:
     )
     results["mypy"] = _run("mypy", [str(BIN / "mypy")], base_env)
 
-    pytest = [str(BIN / "python"), "-m", "pytest", *argv]
-    results["pytest on SQLite"] = _run("pytest on SQLite", pytest, base_env)
+    reports = ROOT / "var" / "test-reports"
+    reports.mkdir(parents=True, exist_ok=True)
+    for stale in reports.glob("*.xml"):
+        stale.unlink()
+
+    def pytest(name: str) -> list[str]:
+        return [str(BIN / "python"), "-m", "pytest", f"--junitxml={reports / name}.xml", *argv]
+
+    results["pytest on SQLite"] = _run("pytest on SQLite", pytest("sqlite"), base_env)
 
     if configured.startswith(("postgres://", "postgresql://")):
         pg_url = configured
@@ -58,14 +66,34 @@ def main(argv: list[str]) -> int:
         print("\n=== PostgreSQL: none configured and none answers on 127.0.0.1:5432; skipped")
     if pg_url:
         results["pytest on PostgreSQL"] = _run(
-            "pytest on PostgreSQL", pytest, {**base_env, "DATABASE_URL": pg_url}
+            "pytest on PostgreSQL", pytest("postgresql"), {**base_env, "DATABASE_URL": pg_url}
         )
 
     print("\n=== Summary")
     for label, code in results.items():
         # pytest exits 5 when it collected no tests: that is a failure here.
         print(f"  {label:<22} {'ok' if code == 0 else f'FAILED (exit {code})'}")
-    return 0 if all(code == 0 for code in results.values()) else 1
+    passed, failed, skipped = _totals(reports, ["sqlite", "postgresql"] if pg_url else ["sqlite"])
+    # One plain closing line over both databases, for people and for CI.
+    print(f"tests: {passed} passed, {failed} failed, {skipped} skipped")
+    ok = all(code == 0 for code in results.values()) and passed > 0 and failed == 0
+    return 0 if ok else 1
+
+
+def _totals(reports: Path, names: list[str]) -> tuple[int, int, int]:
+    passed = failed = skipped = 0
+    for name in names:
+        path = reports / f"{name}.xml"
+        if not path.exists():
+            failed += 1  # the run did not finish
+            continue
+        for suite in ET.parse(path).getroot().iter("testsuite"):
+            total, skip = int(suite.get("tests", 0)), int(suite.get("skipped", 0))
+            bad = int(suite.get("failures", 0)) + int(suite.get("errors", 0))
+            passed += total - skip - bad
+            failed += bad
+            skipped += skip
+    return passed, failed, skipped
 
 
 if __name__ == "__main__":
