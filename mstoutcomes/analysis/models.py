@@ -1,1 +1,51 @@
-"""Models of the analysis app."""
+"""Analysis runs: what was analysed, with which code and seed, and what came out."""
+
+from __future__ import annotations
+
+from django.db import models
+
+from mstoutcomes.accounts.models import Site, User
+
+
+class RunStatus(models.TextChoices):
+    RUNNING = "running", "Running"
+    COMPLETED = "completed", "Completed"
+    FAILED = "failed", "Failed"
+
+
+class AnalysisRun(models.Model):
+    """One run of an analysis plan on a frozen, pseudonymised dataset.
+
+    The dataset itself is kept (``snapshot``: the four contract files as text), so a run can be
+    repeated later on exactly the data it read, and ``dataset_sha256`` proves it is the same data.
+    """
+
+    site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="analysis_runs")
+    title = models.CharField(max_length=200)
+    plan_toml = models.TextField()
+    dataset_sha256 = models.CharField(max_length=64, db_index=True)
+    snapshot = models.JSONField(default=dict)
+    code_version = models.CharField(max_length=300)
+    seed = models.BigIntegerField()
+    status = models.CharField(max_length=20, choices=RunStatus.choices, default=RunStatus.RUNNING)
+    results = models.JSONField(null=True, blank=True)
+    tables = models.JSONField(default=dict)  # CSV text by table name
+    report_html = models.TextField(blank=True)
+    error = models.TextField(blank=True)
+    created_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="analysis_runs")
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    rerun_of = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="reruns"
+    )
+    published = models.BooleanField(default=False, db_index=True)
+    published_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    published_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"Analysis run {self.pk}: {self.title}"

@@ -13,6 +13,8 @@ import pandas as pd
 import vl_convert
 
 _WIDTH = 420
+# Counts of families: whole-number ticks only.
+_COUNT_AXIS = alt.Axis(tickMinStep=1, format="d")
 
 
 def _svg(chart: alt.Chart, title: str) -> str:
@@ -28,10 +30,12 @@ def bar(rows: list[dict[str, Any]], *, x: str, y: str, title: str, colour: str =
     frame = pd.DataFrame(rows)
     encoding: dict[str, Any] = {
         "x": alt.X(f"{x}:N", sort=None, title=None),
-        "y": alt.Y(f"{y}:Q", title=y),
+        "y": alt.Y(f"{y}:Q", title=y, axis=_COUNT_AXIS),
     }
     if colour:
-        encoding["color"] = alt.Color(f"{colour}:N", title=colour)
+        encoding["color"] = alt.Color(
+            f"{colour}:N", title=colour, legend=alt.Legend(orient="bottom", columns=2)
+        )
     return _svg(alt.Chart(frame).mark_bar().encode(**encoding), title)
 
 
@@ -42,7 +46,10 @@ def horizontal_bar(rows: list[dict[str, Any]], *, label: str, value: str, title:
     chart = (
         alt.Chart(frame)
         .mark_bar()
-        .encode(y=alt.Y(f"{label}:N", sort=None, title=None), x=alt.X(f"{value}:Q", title=value))
+        .encode(
+            y=alt.Y(f"{label}:N", sort=None, title=None),
+            x=alt.X(f"{value}:Q", title=value, axis=_COUNT_AXIS),
+        )
     )
     return _svg(chart, title)
 
@@ -56,8 +63,8 @@ def lines(rows: list[dict[str, Any]], *, x: str, y: str, series: str, title: str
         .mark_line(point=True)
         .encode(
             x=alt.X(f"{x}:N", title=None),
-            y=alt.Y(f"{y}:Q", title=y),
-            color=alt.Color(f"{series}:N", title=None),
+            y=alt.Y(f"{y}:Q", title=y, axis=_COUNT_AXIS),
+            color=alt.Color(f"{series}:N", title=None, legend=alt.Legend(orient="bottom")),
         )
     )
     return _svg(chart, title)

@@ -19,6 +19,20 @@ class Section:
     note: str = ""
 
 
+def _month_by_agency(
+    per_month: list[dict[str, Any]],
+) -> tuple[tuple[str, ...], list[tuple[Any, ...]]]:
+    """Return a month × agency table (one row a month) with a total column."""
+    agencies = sorted({r["Agency"] for r in per_month})
+    months = sorted({r["Month"] for r in per_month})
+    cell = {(r["Month"], r["Agency"]): r["Referrals"] for r in per_month}
+    rows = []
+    for month in months:
+        counts = [cell.get((month, agency), 0) for agency in agencies]
+        rows.append((month, *counts, sum(counts)))
+    return ("Month", *agencies, "Total"), rows
+
+
 def build(*, site: Site, as_of: dt.date) -> dict[str, Any]:
     """Return the dashboard's sections for a site as of a date."""
     n = selectors.dashboard_numbers(site=site, as_of=as_of)
@@ -38,8 +52,7 @@ def build(*, site: Site, as_of: dt.date) -> dict[str, Any]:
         Section(
             "Referrals received each month, by agency",
             charts.bar(per_month, x="Month", y="Referrals", title="Referrals", colour="Agency"),
-            ("Month", "Agency", "Referrals"),
-            [(r["Month"], r["Agency"], r["Referrals"]) for r in per_month],
+            *_month_by_agency(per_month),
         ),
         Section(
             "From referral to starting MST",

@@ -1,0 +1,108 @@
+"""Pages for analysis runs: start one on the pseudonymised export, read, download, publish."""
+
+from __future__ import annotations
+
+import json
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from mstoutcomes.accounts.decorators import perm_required
+from mstoutcomes.accounts.models import Site
+from mstoutcomes.accounts.permissions import Perm, site_ids_with_perm, user_has_perm
+from mstoutcomes.analysis import selectors, services
+from mstoutcomes.analysis.models import RunStatus
+
+DOWNLOADS = {"json": "application/json", "html": "text/html; charset=utf-8"}
+
+
+def _may_view(request: HttpRequest) -> bool:
+    return user_has_perm(request.user, Perm.EXPORT_DATA) or user_has_perm(
+        request.user, Perm.VIEW_DASHBOARDS
+    )
+
+
+@perm_required(None)
+def run_list(request: HttpRequest) -> HttpResponse:
+    """List the analysis runs the user may see; analysts may start one."""
+    if not _may_view(request):
+        raise PermissionDenied("You do not have access to this page.")
+    sites = Site.objects.filter(pk__in=site_ids_with_perm(request.user, Perm.EXPORT_DATA))
+    context = {
+        "runs": selectors.run_list_visible_to(user=request.user)[:100],
+        "sites": sites,
+        "nav": "analysis",
+    }
+    return render(request, "analysis/list.html", context)
+
+
+@require_POST
+@perm_required(Perm.EXPORT_DATA)
+def run_start(request: HttpRequest) -> HttpResponse:
+    """Freeze and analyse the pseudonymised records of a site (synchronously, for now)."""
+    site = get_object_or_404(Site, pk=request.POST.get("site"))
+    run = services.analysis_run_start(by=request.user, site=site, request=request)
+    if run.status == RunStatus.FAILED:
+        messages.error(request, f"The analysis could not run: {run.error}")
+    else:
+        messages.success(request, "The analysis has run.")
+    return redirect("analysis:detail", pk=run.pk)
+
+
+@perm_required(None)
+def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """Show a run's provenance, tables and charts."""
+    run = selectors.run_get_visible(user=request.user, pk=pk)
+    context = {
+        "run": run,
+        "is_analyst": user_has_perm(request.user, Perm.EXPORT_DATA, site=run.site_id),
+        "table_names": sorted(run.tables),
+        # The stored report is a standalone page; the results page shows its body.
+        "report_body": run.report_html.split("<body>", 1)[-1].rsplit("</body>", 1)[0],
+        "nav": "analysis",
+    }
+    return render(request, "analysis/detail.html", context)
+
+
+@perm_required(None)
+def run_download(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
+    """Download a run's results as JSON, one CSV table or the HTML report."""
+    run = selectors.run_get_visible(user=request.user, pk=pk)
+    if fmt == "json":
+        body, name = json.dumps(run.results, indent=2, sort_keys=True), "results.json"
+    elif fmt == "html":
+        body, name = run.report_html, "report.html"
+    elif fmt in run.tables:
+        body, name = run.tables[fmt], f"{fmt}.csv"
+    else:
+        raise Http404("No such download.")
+    services.analysis_run_download(by=request.user, run=run, fmt=fmt, request=request)
+    response = HttpResponse(body, content_type=DOWNLOADS.get(fmt, "text/csv; charset=utf-8"))
+    response["Content-Disposition"] = f'attachment; filename="analysis-{run.pk}-{name}"'
+    return response
+
+
+@require_POST
+@perm_required(Perm.EXPORT_DATA)
+def run_publish(request: HttpRequest, pk: int) -> HttpResponse:
+    """Publish a run to the steering group."""
+    run = selectors.run_get_visible(user=request.user, pk=pk)
+    services.analysis_run_publish(by=request.user, run=run, request=request)
+    messages.success(request, "The run is published to the steering group.")
+    return redirect("analysis:detail", pk=run.pk)
+
+
+@require_POST
+@perm_required(Perm.EXPORT_DATA)
+def run_repeat(request: HttpRequest, pk: int) -> HttpResponse:
+    """Analyse a run's frozen dataset again."""
+    run = selectors.run_get_visible(user=request.user, pk=pk)
+    again = services.analysis_run_repeat(by=request.user, run=run, request=request)
+    same = again.results == run.results
+    messages.success(
+        request, "Repeated: the numbers are identical." if same else "Repeated: the numbers differ."
+    )
+    return redirect("analysis:detail", pk=again.pk)
