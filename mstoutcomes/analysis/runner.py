@@ -163,7 +163,7 @@ def wide_measurements(dataset: Dataset) -> pd.DataFrame:
     """Return one row per participant, one column per ``outcome@timepoint``."""
     m = dataset.measurements
     wide = m.pivot(index="participant_id", columns=["outcome", "timepoint"], values="value")
-    wide.columns = [column(o, t) for o, t in wide.columns]
+    wide.columns = [column(str(o), str(t)) for o, t in wide.columns]  # type: ignore[misc,has-type]
     ids = dataset.participants["participant_id"]
     return wide.reindex(ids.to_numpy()).sort_index(axis=1)
 
@@ -227,7 +227,7 @@ def _design_columns(plan: Plan, spec: OutcomeSpec) -> list[str]:
 
 def fit_outcome(spec: OutcomeSpec, frame: pd.DataFrame, plan: Plan) -> ModelResult:
     """Fit the plan's model for one outcome to a participant-level frame (observed or imputed)."""
-    common = {"arms": plan.arms, "covariates": plan.covariates, "name": spec.name}
+    common: dict[str, Any] = {"arms": plan.arms, "covariates": plan.covariates, "name": spec.name}
     if spec.type == "continuous" and spec.repeated:
         base = column(spec.source, spec.baseline or "")
         long = frame.reset_index().melt(

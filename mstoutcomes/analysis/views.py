@@ -10,7 +10,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from mstoutcomes.accounts.decorators import perm_required
+from mstoutcomes.accounts.decorators import current_user, perm_required
 from mstoutcomes.accounts.models import Site
 from mstoutcomes.accounts.permissions import Perm, site_ids_with_perm, user_has_perm
 from mstoutcomes.analysis import selectors, services
@@ -44,7 +44,7 @@ def run_list(request: HttpRequest) -> HttpResponse:
 def run_start(request: HttpRequest) -> HttpResponse:
     """Freeze and analyse the pseudonymised records of a site (synchronously, for now)."""
     site = get_object_or_404(Site, pk=request.POST.get("site"))
-    run = services.analysis_run_start(by=request.user, site=site, request=request)
+    run = services.analysis_run_start(by=current_user(request), site=site, request=request)
     if run.status == RunStatus.FAILED:
         messages.error(request, f"The analysis could not run: {run.error}")
     else:
@@ -79,7 +79,7 @@ def run_download(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
         body, name = run.tables[fmt], f"{fmt}.csv"
     else:
         raise Http404("No such download.")
-    services.analysis_run_download(by=request.user, run=run, fmt=fmt, request=request)
+    services.analysis_run_download(by=current_user(request), run=run, fmt=fmt, request=request)
     response = HttpResponse(body, content_type=DOWNLOADS.get(fmt, "text/csv; charset=utf-8"))
     response["Content-Disposition"] = f'attachment; filename="analysis-{run.pk}-{name}"'
     return response
@@ -90,7 +90,7 @@ def run_download(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
 def run_publish(request: HttpRequest, pk: int) -> HttpResponse:
     """Publish a run to the steering group."""
     run = selectors.run_get_visible(user=request.user, pk=pk)
-    services.analysis_run_publish(by=request.user, run=run, request=request)
+    services.analysis_run_publish(by=current_user(request), run=run, request=request)
     messages.success(request, "The run is published to the steering group.")
     return redirect("analysis:detail", pk=run.pk)
 
@@ -100,7 +100,7 @@ def run_publish(request: HttpRequest, pk: int) -> HttpResponse:
 def run_repeat(request: HttpRequest, pk: int) -> HttpResponse:
     """Analyse a run's frozen dataset again."""
     run = selectors.run_get_visible(user=request.user, pk=pk)
-    again = services.analysis_run_repeat(by=request.user, run=run, request=request)
+    again = services.analysis_run_repeat(by=current_user(request), run=run, request=request)
     same = again.results == run.results
     messages.success(
         request, "Repeated: the numbers are identical." if same else "Repeated: the numbers differ."

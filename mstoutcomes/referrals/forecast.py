@@ -85,7 +85,7 @@ def _still_open(load: TherapistLoad, on: dt.date, as_of: dt.date) -> int:
 
 def _place_events(loads: list[TherapistLoad], as_of: dt.date) -> list[tuple[dt.date, int]]:
     """Return (date, therapist) for each place that is free now or frees later."""
-    events = []
+    events: list[tuple[dt.date, int]] = []
     for load in loads:
         ends = sorted(_effective_end(end, as_of) for end in load.expected_ends)
         events.extend((as_of, load.therapist_id) for _ in range(load.free_now))

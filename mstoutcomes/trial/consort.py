@@ -215,7 +215,7 @@ def consort_svg(
     parts.append(_box(230, y, randomised, links.get("randomised")))
     top = y + _height(randomised)
     columns = (
-        [10, 450]
+        [10.0, 450.0]
         if len(counts.arms) == 2
         else [10 + i * (_W - 20) / max(1, len(counts.arms)) for i in range(len(counts.arms))]
     )

@@ -376,7 +376,7 @@ def allocation_list_export(*, by: User, trial: Trial) -> list[dict[str, Any]]:
     )
     from mstoutcomes.trial.blocks import stratum_arms
 
-    rows = []
+    rows: list[dict[str, Any]] = []
     for stratum, length, used in trial.stratum_lists.values_list("stratum", "length", "used"):
         arms = stratum_arms(
             trial.spec, key=allocation_key(), list_id=trial.list_id, stratum=stratum, length=length

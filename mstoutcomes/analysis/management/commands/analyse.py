@@ -27,7 +27,7 @@ class Command(BaseCommand):
         parser.add_argument("--out", required=True, help="The directory to write results into.")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        console = Console(file=self.stdout, stderr=False, highlight=False)
+        console = Console(file=self.stdout, stderr=False, highlight=False)  # type: ignore[arg-type]
         data, out = Path(options["data"]), Path(options["out"])
         try:
             dataset = load_dataset(data)
