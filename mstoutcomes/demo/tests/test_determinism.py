@@ -1,6 +1,7 @@
 """The demo is reproducible, all-or-nothing, and only built as of a date that has happened."""
 
 import datetime as dt
+import re
 from io import StringIO
 
 import pytest
@@ -77,9 +78,14 @@ def _snapshot():
             "no_new_arrests",
             "discharge_notes",
         ),
-        "audit_actions": list(
-            AuditEvent.objects.order_by("pk").values_list("action", "object_label")
-        ),
+        # Referral references are their primary keys, which PostgreSQL's sequences do not roll
+        # back between the two builds: compare them without the number.
+        "audit_actions": [
+            (action, re.sub(r"^REF-\d+$", "REF-…", label))
+            for action, label in AuditEvent.objects.order_by("pk").values_list(
+                "action", "object_label"
+            )
+        ],
     }
 
 
