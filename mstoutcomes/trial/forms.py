@@ -68,6 +68,14 @@ class ConsentForm(_GdsForm):
     recorded_on = gds_date("Date of consent")
 
 
+class RevealForm(_GdsForm):
+    reason = forms.CharField(
+        label="Why do you need to see the allocation?",
+        widget=forms.Textarea(attrs={"rows": 2}),
+        error_messages={"required": "Enter why you need to see the allocation"},
+    )
+
+
 class WithdrawalForm(_GdsForm):
     level = forms.ChoiceField(
         label="Withdrawn from",

@@ -397,3 +397,27 @@ def allocation_list_export(*, by: User, trial: Trial) -> list[dict[str, Any]]:
 def arm_counts(trial: Trial) -> dict[str, int]:
     """Return allocations per arm (for unblinded users and reports)."""
     return dict(Allocation.objects.filter(trial=trial).values_list("arm").annotate(n=Count("id")))
+
+
+def allocation_reveal(*, by: User, participant: Participant, reason: str) -> str:
+    """Return a participant's arm to someone allowed to unblind, recording why (audited)."""
+    require(
+        user_has_perm(by, Perm.UNBLIND, site=participant.site_id),
+        "Seeing an allocation needs the unblinding permission.",
+    )
+    if not reason.strip():
+        from django.core.exceptions import ValidationError
+
+        raise ValidationError({"reason": "Enter why you need to see the allocation."})
+    allocation = Allocation.objects.filter(participant=participant).first()
+    if allocation is None:
+        raise NotEligible(f"{participant.young_person.study_id} has not been randomised.")
+    # The audit records who looked and why, never the arm itself.
+    audit_record(
+        actor=by,
+        action="trial.allocation.unblinded",
+        obj=participant,
+        site=participant.site,
+        data={"reason": reason.strip(), "young_person": participant.young_person.study_id},
+    )
+    return allocation.arm

@@ -12,6 +12,7 @@ urlpatterns = [
         views.participant_randomise,
         name="randomise",
     ),
+    path("<str:code>/participants/<int:pk>/reveal/", views.allocation_reveal, name="reveal"),
     path("<str:code>/consort/", views.consort, name="consort"),
     path("<str:code>/consort/participants/", views.box_participants, name="participants"),
 ]

@@ -12,14 +12,20 @@ from django.urls import reverse
 from django.utils.dateparse import parse_date
 from django.views.decorators.http import require_POST
 
-from mstoutcomes.accounts.decorators import perm_required
+from mstoutcomes.accounts.decorators import current_user, perm_required
 from mstoutcomes.accounts.permissions import Perm, user_has_perm
 from mstoutcomes.cases.models import YoungPerson
 from mstoutcomes.core.dates import today
 from mstoutcomes.trial import selectors, services
 from mstoutcomes.trial.consort import consort_counts, consort_method_text, consort_svg
 from mstoutcomes.trial.errors import RandomisationError
-from mstoutcomes.trial.forms import ConsentForm, EligibilityForm, EnrolForm, WithdrawalForm
+from mstoutcomes.trial.forms import (
+    ConsentForm,
+    EligibilityForm,
+    EnrolForm,
+    RevealForm,
+    WithdrawalForm,
+)
 from mstoutcomes.trial.models import Participant, Trial
 
 
@@ -103,6 +109,7 @@ def participant_detail(request: HttpRequest, code: str, pk: int) -> HttpResponse
             "consents": participant.consents.select_related("taken_by"),
             "withdrawals": participant.withdrawals.all(),
             "allocation": getattr(participant, "allocation", None),
+            "reveal_form": RevealForm(),
         },
         status=400 if request.method == "POST" else 200,
     )
@@ -132,6 +139,32 @@ def participant_randomise(request: HttpRequest, code: str, pk: int) -> HttpRespo
         arm = dict((a.code, a.name) for a in participant.trial.spec.arms)[allocation.arm]
         messages.success(request, f"Randomised to {arm}.")
     return redirect("trial:participant", code=code, pk=pk)
+
+
+@require_POST
+@perm_required(Perm.UNBLIND)
+def allocation_reveal(request: HttpRequest, code: str, pk: int) -> HttpResponse:
+    """Show one participant's arm after the person records why (audited)."""
+    participant = _participant(request, code, pk)
+    form = RevealForm(request.POST)
+    arm_name = ""
+    if form.is_valid():
+        arm = services.allocation_reveal(
+            by=current_user(request), participant=participant, reason=form.cleaned_data["reason"]
+        )
+        arm_name = {a.code: a.name for a in participant.trial.spec.arms}[arm]
+    return render(
+        request,
+        "trial/reveal.html",
+        {
+            "trial": participant.trial,
+            "participant": participant,
+            "form": form,
+            "arm_name": arm_name,
+            "nav": "trial",
+        },
+        status=200 if arm_name else 400,
+    )
 
 
 @perm_required(Perm.UNBLIND)

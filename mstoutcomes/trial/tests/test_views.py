@@ -134,3 +134,33 @@ def test_trial_list_shows_the_sites_trials(client, trial, trial_manager, other_m
     assert trial.code in client.get(reverse("trial:list")).content.decode()
     client.force_login(other_manager)
     assert "take part in no trial yet" in client.get(reverse("trial:list")).content.decode()
+
+
+def test_revealing_an_allocation_needs_a_reason_and_is_audited_without_the_arm(
+    client, trial, young_person, trial_manager
+):
+    from mstoutcomes.trial.services import participant_randomise
+    from mstoutcomes.trial.tests.conftest import ready
+
+    participant = ready(
+        participant_enrol(by=None, trial=trial, young_person=young_person), trial_manager
+    )
+    allocation = participant_randomise(by=trial_manager, participant=participant)
+    url = reverse("trial:reveal", args=[trial.code, participant.pk])
+    client.force_login(trial_manager)
+    missing = client.post(url, {"reason": " "})
+    assert missing.status_code == 400
+    assert "Enter why you need to see the allocation" in missing.content.decode()
+    shown = client.post(url, {"reason": "Safeguarding review"}).content.decode()
+    arm_name = {a.code: a.name for a in trial.spec.arms}[allocation.arm]
+    assert arm_name in shown
+    event = AuditEvent.objects.get(action="trial.allocation.unblinded")
+    assert event.data["reason"] == "Safeguarding review"
+    assert allocation.arm not in str(event.data) and arm_name not in str(event.data)
+
+
+def test_blinded_research_worker_cannot_reveal(client, trial, young_person, bob):
+    participant = participant_enrol(by=None, trial=trial, young_person=young_person)
+    client.force_login(bob)
+    url = reverse("trial:reveal", args=[trial.code, participant.pk])
+    assert client.post(url, {"reason": "curious"}).status_code == 403
