@@ -38,6 +38,7 @@ class Perm(StrEnum):
     ENTER_MEASURES = "can_enter_measures"
     IMPORT_DATA = "can_import_data"
     EXPORT_ALLOCATION_LIST = "can_export_allocation_list"
+    MANAGE_COSTS = "can_manage_costs"
 
 
 P = Perm
@@ -121,6 +122,11 @@ for _role in (
     ROLE_PERMISSIONS[_role] = ROLE_PERMISSIONS[_role] | {P.ENTER_MEASURES}
 for _role in (Role.PROGRAMME_MANAGER, Role.TRIAL_MANAGER, Role.ADMINISTRATOR):
     ROLE_PERMISSIONS[_role] = ROLE_PERMISSIONS[_role] | {P.IMPORT_DATA}
+
+# Costs: programme managers keep the site's unit costs, price year and team costs.
+ROLE_PERMISSIONS[Role.PROGRAMME_MANAGER] = ROLE_PERMISSIONS[Role.PROGRAMME_MANAGER] | {
+    P.MANAGE_COSTS
+}
 
 # Roles that see only the young people their agency referred or works with, not the whole site.
 AGENCY_SCOPED_ROLES: frozenset[str] = frozenset({Role.REFERRER})

@@ -8,7 +8,17 @@ from django import forms
 
 from mstoutcomes.accounts.models import Role
 from mstoutcomes.accounts.selectors import agencies_active, staff_with_role
-from mstoutcomes.cases.models import AgencyInvolvement, Episode, FamilyMember, YoungPerson
+from mstoutcomes.cases.models import (
+    AgencyInvolvement,
+    Contact,
+    DesiredOutcome,
+    Episode,
+    FamilyMember,
+    IntermediateGoal,
+    OverarchingGoal,
+    ProfessionalMeeting,
+    YoungPerson,
+)
 from mstoutcomes.cases.selectors import CaseloadQuery, allowed_sorts
 from mstoutcomes.cases.services import (
     DISCHARGE_FIELDS,
@@ -197,3 +207,139 @@ class CaseloadFilterForm(forms.Form):
             therapist_id=data.get("therapist"),
             sort=data.get("sort") or "",
         )
+
+
+# Family goals, contacts and professional meetings.
+
+
+class _PersonRecordForm(ServiceForm):
+    """A form for a record of one young person: episode and goal choices are theirs only."""
+
+    def __init__(self, *args: Any, person: YoungPerson, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if "episode" in self.fields:
+            self.fields["episode"].queryset = person.episodes.all()
+            self.fields["episode"].required = False
+        if "overarching_goal" in self.fields:
+            self.fields["overarching_goal"].queryset = person.overarching_goals.all()
+
+
+class DesiredOutcomeForm(_PersonRecordForm):
+    submit_label = "Save desired outcome"
+
+    class Meta:
+        model = DesiredOutcome
+        fields = ["participant", "outcome", "episode"]
+        widgets = {"outcome": forms.Textarea(attrs={"rows": 3})}
+
+
+class OverarchingGoalForm(_PersonRecordForm):
+    agreed_on = gds_date("Date agreed")
+    submit_label = "Save goal"
+
+    class Meta:
+        model = OverarchingGoal
+        fields = ["number", "description", "agreed_on", "status", "episode"]
+        widgets = {"description": forms.Textarea(attrs={"rows": 3})}
+
+
+class IntermediateGoalForm(_PersonRecordForm):
+    week_starting = gds_date("Week starting")
+    submit_label = "Save intermediate goal"
+
+    class Meta:
+        model = IntermediateGoal
+        fields = [
+            "overarching_goal",
+            "week_starting",
+            "description",
+            "status",
+            "advances",
+            "barriers",
+        ]
+        widgets = {
+            "description": forms.Textarea(attrs={"rows": 2}),
+            "advances": forms.Textarea(attrs={"rows": 3}),
+            "barriers": forms.Textarea(attrs={"rows": 3}),
+        }
+
+
+class ContactForm(_PersonRecordForm):
+    date = gds_date("Date of contact")
+    submit_label = "Save contact"
+
+    class Meta:
+        model = Contact
+        fields = ["date", "duration_minutes", "kind", "place", "present", "episode"]
+
+    def __init__(self, *args: Any, person: YoungPerson, **kwargs: Any) -> None:
+        super().__init__(*args, person=person, **kwargs)
+        self.fields["kind"].widget = forms.RadioSelect(choices=self.fields["kind"].choices[1:])
+        self.fields["place"].widget = forms.RadioSelect(choices=self.fields["place"].choices[1:])
+
+
+class ProfessionalMeetingForm(_PersonRecordForm):
+    """The meeting, then up to six rows of agencies attending (role and number of people)."""
+
+    date = gds_date("Date of meeting")
+    submit_label = "Save meeting"
+    ATTENDEE_ROWS = 6
+
+    class Meta:
+        model = ProfessionalMeeting
+        fields = ["date", "duration_minutes", "purpose", "notes"]
+        widgets = {"notes": forms.Textarea(attrs={"rows": 3})}
+
+    def __init__(self, *args: Any, person: YoungPerson, **kwargs: Any) -> None:
+        super().__init__(*args, person=person, **kwargs)
+        existing = list(self.instance.attendees.all()) if self.instance.pk else []
+        for row in range(self.ATTENDEE_ROWS):
+            current = existing[row] if row < len(existing) else None
+            self.fields[f"agency_{row}"] = forms.ModelChoiceField(
+                label=f"Agency {row + 1}",
+                queryset=agencies_active(),
+                required=False,
+                initial=current.agency_id if current else None,
+            )
+            self.fields[f"role_{row}"] = forms.CharField(
+                label=f"Role {row + 1}",
+                required=False,
+                max_length=100,
+                initial=current.role if current else "",
+            )
+            self.fields[f"people_{row}"] = forms.IntegerField(
+                label=f"People {row + 1}",
+                required=False,
+                min_value=1,
+                max_value=50,
+                initial=current.people if current else None,
+            )
+        self.helper.layout.fields[-1:-1] = [
+            name
+            for row in range(self.ATTENDEE_ROWS)
+            for name in (f"agency_{row}", f"role_{row}", f"people_{row}")
+        ]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        for row in range(self.ATTENDEE_ROWS):
+            if (data.get(f"role_{row}") or data.get(f"people_{row}")) and not data.get(
+                f"agency_{row}"
+            ):
+                self.add_error(f"agency_{row}", f"Select the agency for attendee row {row + 1}")
+        return data
+
+    def attendees(self) -> list[dict[str, Any]]:
+        data = self.cleaned_data
+        return [
+            {
+                "agency": data[f"agency_{row}"],
+                "role": data.get(f"role_{row}", ""),
+                "people": data.get(f"people_{row}") or 1,
+            }
+            for row in range(self.ATTENDEE_ROWS)
+            if data.get(f"agency_{row}")
+        ]
+
+    def meeting_fields(self) -> dict[str, Any]:
+        return {name: self.cleaned_data[name] for name in self.Meta.fields}

@@ -352,3 +352,224 @@ class Episode(TimeStampedModel):
     @property
     def length_days(self) -> int:
         return ((self.end_date or today()) - self.start_date).days
+
+
+# Family goals and the do-loop (MST analytic process): desired outcomes → overarching goals →
+# weekly intermediate goals, each reviewed for advances and barriers.
+
+
+class DesiredOutcome(TimeStampedModel):
+    """What the family or another key participant wants to change, in their words."""
+
+    SCOPE_PATH = "young_person"
+
+    young_person = models.ForeignKey(
+        YoungPerson, on_delete=models.CASCADE, related_name="desired_outcomes"
+    )
+    episode = models.ForeignKey(
+        Episode, on_delete=models.CASCADE, related_name="desired_outcomes", null=True, blank=True
+    )
+    participant = models.CharField(
+        "Whose outcome", max_length=100, help_text="For example, mother, school or YOS officer."
+    )
+    outcome = models.TextField("Desired outcome")
+
+    objects = ScopedManager()
+    history = HistoricalRecords(excluded_fields=["created_at", "updated_at"])
+
+    class Meta:
+        ordering = ["participant", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.participant}: {self.outcome[:40]}"
+
+
+class GoalStatus(models.TextChoices):
+    IN_PROGRESS = "in_progress", "In progress"
+    MET = "met", "Met"
+    PARTLY_MET = "partly_met", "Partly met"
+    NOT_MET = "not_met", "Not met"
+
+
+class OverarchingGoal(TimeStampedModel):
+    """A goal carried through the case; its status is settled at discharge."""
+
+    SCOPE_PATH = "young_person"
+
+    young_person = models.ForeignKey(
+        YoungPerson, on_delete=models.CASCADE, related_name="overarching_goals"
+    )
+    episode = models.ForeignKey(
+        Episode, on_delete=models.CASCADE, related_name="overarching_goals", null=True, blank=True
+    )
+    number = models.PositiveSmallIntegerField(
+        "Goal number", help_text="Goals 1 to 3 are the Goal-Based Outcome goals the family rates."
+    )
+    description = models.TextField("Goal")
+    agreed_on = models.DateField("Date agreed")
+    status = models.CharField(
+        max_length=20, choices=GoalStatus.choices, default=GoalStatus.IN_PROGRESS
+    )
+
+    objects = ScopedManager()
+    history = HistoricalRecords(excluded_fields=["created_at", "updated_at"])
+
+    class Meta:
+        ordering = ["number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["young_person", "episode", "number"],
+                name="overarching_goal_number_once",
+                violation_error_message="This episode already has a goal with that number.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Goal {self.number}"
+
+
+class IntermediateGoal(TimeStampedModel):
+    """A weekly step towards an overarching goal, reviewed for advances and barriers."""
+
+    SCOPE_PATH = "young_person"
+
+    young_person = models.ForeignKey(
+        YoungPerson, on_delete=models.CASCADE, related_name="intermediate_goals"
+    )
+    overarching_goal = models.ForeignKey(
+        OverarchingGoal, on_delete=models.CASCADE, related_name="intermediate_goals"
+    )
+    week_starting = models.DateField("Week starting", db_index=True)
+    description = models.TextField("Intermediate goal")
+    status = models.CharField(
+        max_length=20, choices=GoalStatus.choices, default=GoalStatus.IN_PROGRESS
+    )
+    advances = models.TextField("Advances", blank=True)
+    barriers = models.TextField("Barriers", blank=True)
+
+    objects = ScopedManager()
+    history = HistoricalRecords(excluded_fields=["created_at", "updated_at"])
+
+    class Meta:
+        ordering = ["-week_starting", "pk"]
+
+    def __str__(self) -> str:
+        return f"Week of {self.week_starting:%d %b %Y}"
+
+
+class ContactKind(models.TextChoices):
+    FACE_TO_FACE = "face_to_face", "Face to face"
+    PHONE = "phone", "Phone"
+    VIDEO = "video", "Video call"
+    MESSAGE = "message", "Text or message"
+
+
+class ContactPlace(models.TextChoices):
+    HOME = "home", "Family home"
+    SCHOOL = "school", "School"
+    COMMUNITY = "community", "Community"
+    OFFICE = "office", "Office"
+    REMOTE = "remote", "Remote"
+    OTHER = "other", "Somewhere else"
+
+
+class Contact(TimeStampedModel):
+    """A contact between MST staff and the family."""
+
+    SCOPE_PATH = "young_person"
+
+    young_person = models.ForeignKey(YoungPerson, on_delete=models.CASCADE, related_name="contacts")
+    episode = models.ForeignKey(
+        Episode, on_delete=models.SET_NULL, related_name="contacts", null=True, blank=True
+    )
+    staff = models.ForeignKey(User, on_delete=models.PROTECT, related_name="family_contacts")
+    date = models.DateField(db_index=True)
+    duration_minutes = models.PositiveIntegerField("Duration (minutes)")
+    kind = models.CharField("Type", max_length=20, choices=ContactKind.choices)
+    place = models.CharField("Where", max_length=20, choices=ContactPlace.choices)
+    present = models.CharField(
+        "Who was present", max_length=300, help_text="For example, young person, mother, sister."
+    )
+
+    objects = ScopedManager()
+    history = HistoricalRecords(excluded_fields=["created_at", "updated_at"])
+
+    class Meta:
+        ordering = ["-date", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(duration_minutes__gt=0) & Q(duration_minutes__lte=24 * 60),
+                name="contact_duration_in_a_day",
+                violation_error_message="Enter a duration between 1 minute and 24 hours.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} contact, {self.date:%d %b %Y}"
+
+
+class MeetingPurpose(models.TextChoices):
+    STRATEGY = "strategy", "Strategy discussion (safeguarding)"
+    CHILD_PROTECTION = "child_protection", "Child protection conference or core group"
+    CHILD_IN_NEED = "child_in_need", "Child in need review"
+    LOOKED_AFTER = "looked_after", "Looked-after child review"
+    YOUTH_JUSTICE = "youth_justice", "Youth justice panel or review"
+    EDUCATION = "education", "School or education review"
+    HEALTH = "health", "CAMHS or health review"
+    PROFESSIONALS = "professionals", "Professionals meeting"
+    MST_REVIEW = "mst_review", "MST review with the network"
+    OTHER = "other", "Other"
+
+
+class ProfessionalMeeting(TimeStampedModel):
+    """A multi-agency professional meeting about a young person."""
+
+    SCOPE_PATH = "young_person"
+
+    young_person = models.ForeignKey(
+        YoungPerson, on_delete=models.CASCADE, related_name="professional_meetings"
+    )
+    date = models.DateField(db_index=True)
+    duration_minutes = models.PositiveIntegerField("Duration (minutes)")
+    purpose = models.CharField(max_length=30, choices=MeetingPurpose.choices)
+    notes = models.TextField(blank=True)
+
+    objects = ScopedManager()
+    history = HistoricalRecords(excluded_fields=["created_at", "updated_at"])
+
+    class Meta:
+        ordering = ["-date", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(duration_minutes__gt=0) & Q(duration_minutes__lte=24 * 60),
+                name="meeting_duration_in_a_day",
+                violation_error_message="Enter a duration between 1 minute and 24 hours.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_purpose_display()}, {self.date:%d %b %Y}"
+
+
+class MeetingAttendee(models.Model):
+    """Who came to a professional meeting: how many people from which agency, in what role."""
+
+    SCOPE_PATH = "meeting__young_person"
+
+    meeting = models.ForeignKey(
+        ProfessionalMeeting, on_delete=models.CASCADE, related_name="attendees"
+    )
+    agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="meeting_attendance")
+    role = models.CharField(max_length=100, help_text="For example, social worker or head of year.")
+    people = models.PositiveSmallIntegerField("Number of people", default=1)
+
+    objects = ScopedManager()
+
+    class Meta:
+        ordering = ["agency__name", "role"]
+        constraints = [
+            models.CheckConstraint(condition=Q(people__gte=1), name="attendee_at_least_one_person"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.agency}: {self.role}"

@@ -185,3 +185,111 @@ def audit_events_for_young_person(*, user: Any, person: YoungPerson) -> QuerySet
         Q(object_type=person._meta.label_lower, object_id=str(person.pk))
         | Q(data__young_person=person.study_id)
     ).select_related("actor")
+
+
+# Family goals, contacts and professional meetings of a young person already fetched for a user.
+
+
+def goals_for_person(*, user: Any, person: YoungPerson) -> dict[str, Any]:
+    """Return desired outcomes and overarching goals with their intermediate goals (3 queries)."""
+    from django.db.models import Prefetch
+
+    from mstoutcomes.cases.models import DesiredOutcome, IntermediateGoal, OverarchingGoal
+
+    weekly = IntermediateGoal.objects.visible_to(user).order_by("-week_starting", "pk")
+    return {
+        "desired_outcomes": list(
+            DesiredOutcome.objects.visible_to(user).filter(young_person=person)
+        ),
+        "goals": list(
+            OverarchingGoal.objects.visible_to(user)
+            .filter(young_person=person)
+            .select_related("episode")
+            .prefetch_related(Prefetch("intermediate_goals", queryset=weekly))
+            .order_by("episode__start_date", "number")
+        ),
+    }
+
+
+@dataclass(frozen=True)
+class PhaseSummary:
+    """Contacts, meetings and staff hours in one phase: before, during or after MST."""
+
+    phase: str
+    days: int
+    meetings: int
+    meeting_staff_hours: float
+    contacts: int
+    contact_hours: float
+    hours_by_agency: dict[str, float]
+
+    @property
+    def meetings_per_month(self) -> float:
+        return round(self.meetings / self.days * 30.44, 2) if self.days else 0.0
+
+
+def phase_of(day: Any, start: Any, end: Any) -> str:
+    """Return "before", "during" or "after" MST for a day (no episode: "before")."""
+    if start is None or day < start:
+        return "before"
+    if end is None or day <= end:
+        return "during"
+    return "after"
+
+
+def contacts_and_meetings(*, user: Any, person: YoungPerson, today: Any) -> dict[str, Any]:
+    """Return a young person's contacts and meetings, and staff time before, during, after MST.
+
+    Phases are taken from the first episode; "before" and "after" run 12 months either side.
+    """
+    import datetime as dt
+
+    from django.db.models import Prefetch
+
+    from mstoutcomes.cases.models import Contact, MeetingAttendee, ProfessionalMeeting
+
+    episode = person.episodes.order_by("start_date").first()
+    meetings = list(
+        ProfessionalMeeting.objects.visible_to(user)
+        .filter(young_person=person)
+        .prefetch_related(
+            Prefetch(
+                "attendees",
+                queryset=MeetingAttendee.objects.visible_to(user).select_related("agency"),
+            )
+        )
+    )
+    contacts = list(
+        Contact.objects.visible_to(user).filter(young_person=person).select_related("staff")
+    )
+    start = episode.start_date if episode else None
+    end = episode.end_date if episode else None
+    year = dt.timedelta(days=365)
+    spans = {
+        "before": (start - year, start) if start else (today - year, today),
+        "during": (start, end or today) if start else None,
+        "after": (end, min(end + year, today)) if end else None,
+    }
+    summaries = []
+    for phase, span in spans.items():
+        if span is None:
+            continue
+        in_phase = [m for m in meetings if phase_of(m.date, start, end) == phase]
+        chats = [c for c in contacts if phase_of(c.date, start, end) == phase]
+        by_agency: dict[str, float] = {}
+        for meeting in in_phase:
+            for attendee in meeting.attendees.all():
+                hours = meeting.duration_minutes * attendee.people / 60
+                by_agency[attendee.agency.name] = by_agency.get(attendee.agency.name, 0) + hours
+        summaries.append(
+            PhaseSummary(
+                phase=phase,
+                days=max((span[1] - span[0]).days, 0),
+                meetings=len(in_phase),
+                meeting_staff_hours=round(sum(by_agency.values()), 1),
+                contacts=len(chats),
+                contact_hours=round(sum(c.duration_minutes for c in chats) / 60, 1),
+                hours_by_agency={k: round(v, 1) for k, v in sorted(by_agency.items())},
+            )
+        )
+    return {"meetings": meetings, "contacts": contacts, "phases": summaries, "episode": episode}

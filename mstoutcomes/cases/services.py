@@ -12,8 +12,20 @@ from django.http import HttpRequest
 from mstoutcomes.accounts.models import Site, User
 from mstoutcomes.accounts.permissions import Perm, user_has_perm
 from mstoutcomes.accounts.services import audit_record
-from mstoutcomes.cases.models import AgencyInvolvement, Episode, FamilyMember, YoungPerson
+from mstoutcomes.cases.models import (
+    AgencyInvolvement,
+    Contact,
+    DesiredOutcome,
+    Episode,
+    FamilyMember,
+    IntermediateGoal,
+    MeetingAttendee,
+    OverarchingGoal,
+    ProfessionalMeeting,
+    YoungPerson,
+)
 from mstoutcomes.core.audit import diff, snapshot
+from mstoutcomes.core.scoping import scopes_disabled
 from mstoutcomes.core.services import assign_fields, clean_and_save, require
 
 YOUNG_PERSON_FIELDS = (
@@ -328,3 +340,193 @@ def episode_discharge(
         request=request,
     )
     return episode
+
+
+# Family goals, contacts and professional meetings.
+
+DESIRED_OUTCOME_FIELDS = ("episode", "participant", "outcome")
+OVERARCHING_GOAL_FIELDS = ("episode", "number", "description", "agreed_on", "status")
+INTERMEDIATE_GOAL_FIELDS = (
+    "overarching_goal",
+    "week_starting",
+    "description",
+    "status",
+    "advances",
+    "barriers",
+)
+CONTACT_FIELDS = ("episode", "staff", "date", "duration_minutes", "kind", "place", "present")
+MEETING_FIELDS = ("date", "duration_minutes", "purpose", "notes")
+
+
+def _case_record_save(
+    *,
+    by: User | None,
+    young_person: YoungPerson,
+    instance: Any,
+    fields: Mapping[str, Any],
+    allowed: tuple[str, ...],
+    action: str,
+    request: HttpRequest | None,
+) -> Any:
+    """Validate, save and audit a record hanging off a young person (create or change)."""
+    require(_may(by, Perm.EDIT_CASE, young_person.site_id), "You cannot edit this record.")
+    if instance.young_person_id != young_person.pk:
+        raise ValidationError("That record belongs to another young person.")
+    for name in ("episode", "overarching_goal"):
+        related = fields.get(name)
+        if related is not None and related.young_person_id != young_person.pk:
+            raise ValidationError({name: "Choose one of this young person's own records."})
+    creating = instance.pk is None
+    attnames = tuple(
+        f"{n}_id" if n in {"episode", "overarching_goal", "staff"} else n for n in allowed
+    )
+    before = {} if creating else snapshot(instance, attnames)
+    assign_fields(instance, fields, allowed=allowed)
+    _set_history_user(instance, by)
+    clean_and_save(instance)
+    changes = diff(before, snapshot(instance, attnames))
+    if creating or changes:
+        audit_record(
+            actor=by,
+            action=f"{action}.{'added' if creating else 'updated'}",
+            obj=instance,
+            site=young_person.site,
+            changes=changes,
+            data={"young_person": young_person.study_id},
+            request=request,
+        )
+    return instance
+
+
+@transaction.atomic
+def desired_outcome_save(
+    *,
+    by: User | None,
+    young_person: YoungPerson,
+    fields: Mapping[str, Any],
+    outcome: DesiredOutcome | None = None,
+    request: HttpRequest | None = None,
+) -> DesiredOutcome:
+    """Record what the family or a key participant wants to change, or change it."""
+    return _case_record_save(  # type: ignore[no-any-return]
+        by=by,
+        young_person=young_person,
+        instance=outcome or DesiredOutcome(young_person=young_person),
+        fields=fields,
+        allowed=DESIRED_OUTCOME_FIELDS,
+        action="cases.desired_outcome",
+        request=request,
+    )
+
+
+@transaction.atomic
+def overarching_goal_save(
+    *,
+    by: User | None,
+    young_person: YoungPerson,
+    fields: Mapping[str, Any],
+    goal: OverarchingGoal | None = None,
+    request: HttpRequest | None = None,
+) -> OverarchingGoal:
+    """Agree an overarching goal with the family, or change it (its status at discharge)."""
+    return _case_record_save(  # type: ignore[no-any-return]
+        by=by,
+        young_person=young_person,
+        instance=goal or OverarchingGoal(young_person=young_person),
+        fields=fields,
+        allowed=OVERARCHING_GOAL_FIELDS,
+        action="cases.overarching_goal",
+        request=request,
+    )
+
+
+@transaction.atomic
+def intermediate_goal_save(
+    *,
+    by: User | None,
+    young_person: YoungPerson,
+    fields: Mapping[str, Any],
+    goal: IntermediateGoal | None = None,
+    request: HttpRequest | None = None,
+) -> IntermediateGoal:
+    """Set a weekly intermediate goal, or review it with its advances and barriers."""
+    return _case_record_save(  # type: ignore[no-any-return]
+        by=by,
+        young_person=young_person,
+        instance=goal or IntermediateGoal(young_person=young_person),
+        fields=fields,
+        allowed=INTERMEDIATE_GOAL_FIELDS,
+        action="cases.intermediate_goal",
+        request=request,
+    )
+
+
+@transaction.atomic
+def contact_save(
+    *,
+    by: User | None,
+    young_person: YoungPerson,
+    fields: Mapping[str, Any],
+    contact: Contact | None = None,
+    request: HttpRequest | None = None,
+) -> Contact:
+    """Record a contact with the family, or change it."""
+    return _case_record_save(  # type: ignore[no-any-return]
+        by=by,
+        young_person=young_person,
+        instance=contact or Contact(young_person=young_person),
+        fields=fields,
+        allowed=CONTACT_FIELDS,
+        action="cases.contact",
+        request=request,
+    )
+
+
+@transaction.atomic
+def professional_meeting_save(
+    *,
+    by: User | None,
+    young_person: YoungPerson,
+    fields: Mapping[str, Any],
+    attendees: list[Mapping[str, Any]],
+    meeting: ProfessionalMeeting | None = None,
+    request: HttpRequest | None = None,
+) -> ProfessionalMeeting:
+    """Record a multi-agency professional meeting and who came, by agency and role."""
+    if not attendees:
+        raise ValidationError("Add at least one agency that attended.")
+    meeting = _case_record_save(
+        by=by,
+        young_person=young_person,
+        instance=meeting or ProfessionalMeeting(young_person=young_person),
+        fields=fields,
+        allowed=MEETING_FIELDS,
+        action="cases.professional_meeting",
+        request=request,
+    )
+    MeetingAttendee.objects.unscoped().filter(meeting=meeting).delete()
+    rows = [
+        MeetingAttendee(
+            meeting=meeting,
+            agency=row["agency"],
+            role=row.get("role", ""),
+            people=row.get("people") or 1,
+        )
+        for row in attendees
+    ]
+    for row in rows:
+        with scopes_disabled():
+            row.full_clean(exclude=["meeting"])
+    MeetingAttendee.objects.bulk_create(rows)
+    audit_record(
+        actor=by,
+        action="cases.professional_meeting.attendees_set",
+        obj=meeting,
+        site=young_person.site,
+        data={
+            "young_person": young_person.study_id,
+            "attendees": [[r.agency_id, r.role, r.people] for r in rows],
+        },
+        request=request,
+    )
+    return meeting

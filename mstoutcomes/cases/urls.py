@@ -19,4 +19,18 @@ urlpatterns = [
         views.episode_discharge,
         name="episode_discharge",
     ),
+    path("<str:study_id>/goals/", views.goals, name="goals"),
+    path("<str:study_id>/goals/outcomes/new/", views.desired_outcome_edit, name="outcome_add"),
+    path(
+        "<str:study_id>/goals/outcomes/<int:pk>/", views.desired_outcome_edit, name="outcome_edit"
+    ),
+    path("<str:study_id>/goals/new/", views.overarching_goal_edit, name="goal_add"),
+    path("<str:study_id>/goals/<int:pk>/", views.overarching_goal_edit, name="goal_edit"),
+    path("<str:study_id>/goals/weekly/new/", views.intermediate_goal_edit, name="weekly_add"),
+    path("<str:study_id>/goals/weekly/<int:pk>/", views.intermediate_goal_edit, name="weekly_edit"),
+    path("<str:study_id>/contacts/", views.contacts, name="contacts"),
+    path("<str:study_id>/contacts/new/", views.contact_edit, name="contact_add"),
+    path("<str:study_id>/contacts/<int:pk>/", views.contact_edit, name="contact_edit"),
+    path("<str:study_id>/meetings/new/", views.meeting_edit, name="meeting_add"),
+    path("<str:study_id>/meetings/<int:pk>/", views.meeting_edit, name="meeting_edit"),
 ]

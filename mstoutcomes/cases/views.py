@@ -20,9 +20,14 @@ from mstoutcomes.cases import selectors, services
 from mstoutcomes.cases.forms import (
     AgencyInvolvementForm,
     CaseloadFilterForm,
+    ContactForm,
+    DesiredOutcomeForm,
     DischargeForm,
     EpisodeForm,
     FamilyMemberForm,
+    IntermediateGoalForm,
+    OverarchingGoalForm,
+    ProfessionalMeetingForm,
     YoungPersonForm,
 )
 from mstoutcomes.cases.models import YoungPerson
@@ -214,5 +219,158 @@ def episode_discharge(request: HttpRequest, study_id: str, pk: int) -> HttpRespo
         person=person,
         save=lambda data: services.episode_discharge(
             by=request.user, episode=episode, fields=data, request=request
+        ),
+    )
+
+
+# Family goals, contacts and professional meetings.
+
+
+def _record_form_page(
+    request: HttpRequest,
+    form: ServiceForm,
+    *,
+    title: str,
+    person: YoungPerson,
+    save: Callable[[dict[str, Any]], Any],
+    back: str,
+) -> HttpResponse:
+    """Render a form for a record of a young person; on a valid POST save it and go back."""
+    back_url = reverse(back, args=[person.study_id])
+    if request.method == "POST" and form.is_valid():
+        try:
+            save(form.cleaned_data)
+        except ValidationError as error:
+            form.apply_service_errors(error)
+        else:
+            return redirect(back_url)
+    context = {"form": form, "title": title, "person": person, "cancel_url": back_url}
+    return render(request, "cases/form.html", context, status=400 if form.errors else 200)
+
+
+@perm_required(Perm.VIEW_YOUNG_PEOPLE)
+def goals(request: HttpRequest, study_id: str) -> HttpResponse:
+    """Show the family's desired outcomes, overarching goals and weekly intermediate goals."""
+    person = selectors.young_person_get_visible(user=request.user, study_id=study_id)
+    context = {
+        "person": person,
+        "can_edit": user_has_perm(request.user, Perm.EDIT_CASE, site=person.site_id),
+        "nav": "caseload",
+        **selectors.goals_for_person(user=request.user, person=person),
+    }
+    return render(request, "cases/goals.html", context)
+
+
+@perm_required(Perm.EDIT_CASE)
+def desired_outcome_edit(
+    request: HttpRequest, study_id: str, pk: int | None = None
+) -> HttpResponse:
+    person = _editable_person(request, study_id, Perm.EDIT_CASE)
+    outcome = get_object_or_404(person.desired_outcomes.all(), pk=pk) if pk else None
+    form = DesiredOutcomeForm(request.POST or None, instance=outcome, person=person)
+    return _record_form_page(
+        request,
+        form,
+        title="Desired outcome",
+        person=person,
+        back="cases:goals",
+        save=lambda data: services.desired_outcome_save(
+            by=request.user, young_person=person, outcome=outcome, fields=data, request=request
+        ),
+    )
+
+
+@perm_required(Perm.EDIT_CASE)
+def overarching_goal_edit(
+    request: HttpRequest, study_id: str, pk: int | None = None
+) -> HttpResponse:
+    person = _editable_person(request, study_id, Perm.EDIT_CASE)
+    goal = get_object_or_404(person.overarching_goals.all(), pk=pk) if pk else None
+    form = OverarchingGoalForm(request.POST or None, instance=goal, person=person)
+    return _record_form_page(
+        request,
+        form,
+        title="Overarching goal",
+        person=person,
+        back="cases:goals",
+        save=lambda data: services.overarching_goal_save(
+            by=request.user, young_person=person, goal=goal, fields=data, request=request
+        ),
+    )
+
+
+@perm_required(Perm.EDIT_CASE)
+def intermediate_goal_edit(
+    request: HttpRequest, study_id: str, pk: int | None = None
+) -> HttpResponse:
+    person = _editable_person(request, study_id, Perm.EDIT_CASE)
+    goal = get_object_or_404(person.intermediate_goals.all(), pk=pk) if pk else None
+    form = IntermediateGoalForm(request.POST or None, instance=goal, person=person)
+    return _record_form_page(
+        request,
+        form,
+        title="Intermediate goal",
+        person=person,
+        back="cases:goals",
+        save=lambda data: services.intermediate_goal_save(
+            by=request.user, young_person=person, goal=goal, fields=data, request=request
+        ),
+    )
+
+
+@perm_required(Perm.VIEW_YOUNG_PEOPLE)
+def contacts(request: HttpRequest, study_id: str) -> HttpResponse:
+    """Show contacts with the family, professional meetings and staff time by phase of MST."""
+    from mstoutcomes.core.dates import today
+
+    person = selectors.young_person_get_visible(user=request.user, study_id=study_id)
+    context = {
+        "person": person,
+        "can_edit": user_has_perm(request.user, Perm.EDIT_CASE, site=person.site_id),
+        "nav": "caseload",
+        **selectors.contacts_and_meetings(user=request.user, person=person, today=today()),
+    }
+    return render(request, "cases/contacts.html", context)
+
+
+@perm_required(Perm.EDIT_CASE)
+def contact_edit(request: HttpRequest, study_id: str, pk: int | None = None) -> HttpResponse:
+    person = _editable_person(request, study_id, Perm.EDIT_CASE)
+    contact = get_object_or_404(person.contacts.all(), pk=pk) if pk else None
+    form = ContactForm(request.POST or None, instance=contact, person=person)
+    return _record_form_page(
+        request,
+        form,
+        title="Contact with the family",
+        person=person,
+        back="cases:contacts",
+        save=lambda data: services.contact_save(
+            by=request.user,
+            young_person=person,
+            contact=contact,
+            fields={**data, "staff": contact.staff if contact else request.user},
+            request=request,
+        ),
+    )
+
+
+@perm_required(Perm.EDIT_CASE)
+def meeting_edit(request: HttpRequest, study_id: str, pk: int | None = None) -> HttpResponse:
+    person = _editable_person(request, study_id, Perm.EDIT_CASE)
+    meeting = get_object_or_404(person.professional_meetings.all(), pk=pk) if pk else None
+    form = ProfessionalMeetingForm(request.POST or None, instance=meeting, person=person)
+    return _record_form_page(
+        request,
+        form,
+        title="Professional meeting",
+        person=person,
+        back="cases:contacts",
+        save=lambda data: services.professional_meeting_save(
+            by=request.user,
+            young_person=person,
+            meeting=meeting,
+            fields=form.meeting_fields(),
+            attendees=form.attendees(),
+            request=request,
         ),
     )
