@@ -13,7 +13,7 @@ import pandas as pd
 from statsmodels.tools.sm_exceptions import PerfectSeparationError
 
 from mstoutcomes.analysis.contract import DAYS_PER_YEAR, Dataset, OutcomeSpec, Plan
-from mstoutcomes.analysis.estimators import service, trial
+from mstoutcomes.analysis.estimators import mixed, service, trial
 from mstoutcomes.analysis.estimators.missing import impute
 from mstoutcomes.analysis.results import ModelResult, _plain, pool_results
 
@@ -236,8 +236,10 @@ def fit_outcome(spec: OutcomeSpec, frame: pd.DataFrame, plan: Plan) -> ModelResu
             var_name="timepoint",
             value_name="y",
         )
-        long["timepoint"] = long["timepoint"].str.removeprefix(f"{spec.source}@")
-        return trial.mixed_model(long, outcome="y", baseline=base, **common)
+        long["timepoint"] = long["timepoint"].map(
+            {column(spec.source, t): t for t in spec.repeated}
+        )
+        return mixed.mixed_model(long, outcome="y", baseline=base, **common)
     if spec.type == "continuous":
         return trial.ancova(
             frame,

@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 
 from mstoutcomes.analysis.contract import load_dataset
-from mstoutcomes.analysis.estimators import service, trial
+from mstoutcomes.analysis.estimators import mixed, service, trial
 from mstoutcomes.analysis.results import pool_scalar
 from mstoutcomes.analysis.runner import (
     column,
@@ -80,6 +80,28 @@ def test_mixed_model_matches_lme4_to_1e3(frame):
     assert close(result.extras["random_intercept_variance"], R["lmm.re_var"], 1e-3)
     assert close(result.extras["residual_variance"], R["lmm.resid_var"], 1e-3)
     assert result.extras["converged"]
+
+
+def test_closed_form_mixed_model_matches_lme4_to_1e5(frame):
+    """> lmer(...) again, by the profiled REML criterion the runner uses (estimators.mixed)."""
+    base = "sdq_total@0m"
+    long = frame.reset_index().melt(
+        id_vars=["participant_id", "arm", base, "site"],
+        value_vars=[column("sdq_total", t) for t in ("6m", "12m", "18m")],
+        var_name="timepoint",
+        value_name="y",
+    )
+    result = mixed.mixed_model(long, outcome="y", baseline=base, arms=ARMS, covariates=["site"])
+    assert close(result.effect.coef, R["lmm.coef"], 1e-5)
+    assert close(result.effect.std_error, R["lmm.se"], 1e-5)
+    assert close(result.extras["random_intercept_variance"], R["lmm.re_var"], 1e-5)
+    assert close(result.extras["residual_variance"], R["lmm.resid_var"], 1e-5)
+    assert result.extras["converged"]
+    reference = trial.mixed_model(
+        long, outcome="y", baseline=base, arms=ARMS, covariates=["site"]
+    ).coefficients
+    assert list(result.coefficients.index) == list(reference.index)
+    assert (result.coefficients["estimate"] - reference["estimate"]).abs().max() < 1e-3
 
 
 def test_logistic_regression_and_marginal_risks_match_r_glm_to_1e4(frame):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import replace
 from pathlib import Path
 
@@ -14,8 +15,8 @@ from django.core.management import call_command
 from mstoutcomes.analysis.contract import load_dataset
 from mstoutcomes.analysis.estimators.missing import impute
 from mstoutcomes.analysis.report import results_json
-from mstoutcomes.analysis.results import Effect, ModelResult, pool_results
-from mstoutcomes.analysis.runner import run_plan
+from mstoutcomes.analysis.results import Effect, ModelResult, pool_results, pool_scalar
+from mstoutcomes.analysis.runner import fit_outcome, imputation_frame, participant_frame, run_plan
 from mstoutcomes.analysis.synthetic import write_service_example
 
 TRIAL = Path(__file__).parent / "results" / "trial"
@@ -77,6 +78,30 @@ def test_imputation_is_seeded_and_keeps_observed_values():
     assert set(one[0].loc[~observed, "b"]) <= set(
         frame.loc[observed, "b"]
     )  # predictive mean matching
+
+
+def test_the_imputed_result_is_rubins_rules_over_the_model_on_each_imputation(dataset, results):
+    frame = participant_frame(dataset)
+    imputed = impute(
+        imputation_frame(dataset, frame),
+        m=dataset.plan.missing.m,
+        seed=dataset.plan.missing.seed,
+        iterations=dataset.plan.missing.iterations,
+    )
+    spec = dataset.plan.outcomes[0]
+    fits = []
+    for done in imputed:
+        copy = frame.copy()
+        measured = [c for c in done.columns if "@" in c]
+        copy[measured] = done[measured]
+        fits.append(fit_outcome(spec, copy, dataset.plan).effect)
+    pooled = pool_scalar(
+        [f.coef for f in fits], [f.std_error**2 for f in fits], dfcom=fits[0].df or math.inf
+    )
+    reported = results.outcomes[0].results[1].effect
+    assert reported.coef == pytest.approx(pooled.qbar, rel=1e-12)
+    assert reported.std_error == pytest.approx(pooled.std_error, rel=1e-12)
+    assert reported.df == pytest.approx(pooled.df, rel=1e-12)
 
 
 def test_pooling_applies_rubins_rules_exactly_on_the_log_scale():
