@@ -244,6 +244,22 @@ def _check_episode_staff(episode: Episode, site_id: int) -> None:
         raise ValidationError(errors)
 
 
+def _schedule_before(person: YoungPerson) -> list[Any]:
+    # Measures' due dates are computed from anchors such as the episode's dates; capture them
+    # before an anchor moves so that the move can be recorded (measures.schedule.recomputed).
+    from mstoutcomes.measures.services import latest_episode, tasks_for
+
+    return tasks_for(person, latest_episode(person))
+
+
+def _schedule_after(
+    by: User | None, person: YoungPerson, before: list[Any], request: HttpRequest | None
+) -> None:
+    from mstoutcomes.measures.services import schedule_recompute
+
+    schedule_recompute(by=by, young_person=person, before=before, request=request)
+
+
 @transaction.atomic
 def episode_open(
     *,
@@ -257,6 +273,7 @@ def episode_open(
         _may(by, Perm.MANAGE_EPISODES, young_person.site_id),
         "You cannot open episodes at this site.",
     )
+    schedule_before = _schedule_before(young_person)
     episode = Episode(young_person=young_person)
     assign_fields(episode, fields, allowed=EPISODE_FIELDS)
     if episode.start_date and not episode.expected_end_date:
@@ -275,6 +292,7 @@ def episode_open(
         data={"young_person": young_person.study_id},
         request=request,
     )
+    _schedule_after(by, young_person, schedule_before, request)
     return episode
 
 
@@ -291,6 +309,7 @@ def episode_update(
     require(_may(by, Perm.MANAGE_EPISODES, site_id), "You cannot change episodes at this site.")
     names = _attnames(EPISODE_FIELDS)
     before = snapshot(episode, names)
+    schedule_before = _schedule_before(episode.young_person)
     assign_fields(episode, fields, allowed=EPISODE_FIELDS)
     _check_episode_staff(episode, site_id)
     _set_history_user(episode, by)
@@ -306,6 +325,7 @@ def episode_update(
             data={"young_person": episode.young_person.study_id},
             request=request,
         )
+        _schedule_after(by, episode.young_person, schedule_before, request)
     return episode
 
 
@@ -327,6 +347,7 @@ def episode_discharge(
     if not fields.get("discharge_reason"):
         raise ValidationError({"discharge_reason": "Select why the episode ended."})
     before = snapshot(episode, DISCHARGE_FIELDS)
+    schedule_before = _schedule_before(episode.young_person)
     assign_fields(episode, fields, allowed=DISCHARGE_FIELDS)
     _set_history_user(episode, by)
     clean_and_save(episode)
@@ -339,6 +360,7 @@ def episode_discharge(
         data={"young_person": episode.young_person.study_id},
         request=request,
     )
+    _schedule_after(by, episode.young_person, schedule_before, request)
     return episode
 
 

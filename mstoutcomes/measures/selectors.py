@@ -45,8 +45,25 @@ def _anchors(episode: Any) -> dict[str, dt.date | None]:
         "referral": episode["young_person__referred_on"],
         "episode_start": episode["start_date"],
         "episode_end": episode["end_date"],
-        "randomisation": None,
+        "randomisation": episode.get("randomised_on"),
     }
+
+
+def _randomisation_dates(person_ids: list[int]) -> dict[int, dt.date]:
+    """Return each young person's first live randomisation date (the trial schedule's anchor)."""
+    from django.utils import timezone
+
+    from mstoutcomes.trial.models import Allocation
+
+    dates: dict[int, dt.date] = {}
+    rows = (
+        Allocation.objects.filter(participant__young_person_id__in=person_ids, is_test=False)
+        .order_by("allocated_at")
+        .values_list("participant__young_person_id", "allocated_at")
+    )
+    for person_id, allocated_at in rows:
+        dates.setdefault(person_id, timezone.localdate(allocated_at))
+    return dates
 
 
 def _latest_episodes(queryset: QuerySet[Episode]) -> list[dict[str, Any]]:
@@ -65,6 +82,9 @@ def _latest_episodes(queryset: QuerySet[Episode]) -> list[dict[str, Any]]:
     latest: dict[int, dict[str, Any]] = {}
     for row in rows:
         latest.setdefault(row["young_person_id"], dict(row))
+    randomised = _randomisation_dates(list(latest))
+    for person_id, row in latest.items():
+        row["randomised_on"] = randomised.get(person_id)
     return list(latest.values())
 
 

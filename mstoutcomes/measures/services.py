@@ -38,9 +38,21 @@ def anchors_for(young_person: YoungPerson, episode: Episode | None) -> dict[str,
         "referral": young_person.referred_on,
         "episode_start": episode.start_date if episode else None,
         "episode_end": episode.end_date if episode else None,
-        # Filled in by the trial app when it records randomisation.
-        "randomisation": None,
+        "randomisation": _randomised_on(young_person),
     }
+
+
+def _randomised_on(young_person: YoungPerson) -> dt.date | None:
+    from django.utils import timezone
+
+    from mstoutcomes.trial.models import Allocation
+
+    allocation = (
+        Allocation.objects.filter(participant__young_person=young_person, is_test=False)
+        .order_by("allocated_at")
+        .first()
+    )
+    return timezone.localdate(allocation.allocated_at) if allocation else None
 
 
 def latest_episode(young_person: YoungPerson) -> Episode | None:

@@ -276,6 +276,7 @@ def participant_randomise(
         with transaction.atomic():
             locked = Participant.objects.unscoped().select_for_update().get(pk=participant.pk)
             _check_ready(locked)
+            schedule_before = _schedule_before(locked)
             trial = locked.trial
             if trial.method == Method.BLOCKS:
                 arm, stratum, sequence, details = _allocate_blocks(trial, locked)
@@ -316,6 +317,12 @@ def participant_randomise(
                 request=request,
             )
             _warn_if_low(by, trial, stratum, details)
+            # Randomisation anchors the trial's follow-up schedule: record the new due dates.
+            from mstoutcomes.measures.services import schedule_recompute
+
+            schedule_recompute(
+                by=by, young_person=locked.young_person, before=schedule_before, request=request
+            )
             return allocation
     except RandomisationError as error:
         audit_record(
@@ -327,6 +334,13 @@ def participant_randomise(
             request=request,
         )
         raise
+
+
+def _schedule_before(participant: Participant) -> list[Any]:
+    from mstoutcomes.measures.services import latest_episode, tasks_for
+
+    person = participant.young_person
+    return tasks_for(person, latest_episode(person))
 
 
 def _warn_if_low(by: User, trial: Trial, stratum: str, details: dict[str, Any]) -> None:

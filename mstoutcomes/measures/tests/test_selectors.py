@@ -87,7 +87,8 @@ def test_worklist_runs_in_a_fixed_number_of_queries(
             person = YoungPersonFactory(site=site_a, study_id=f"AAA-{200 + n:04d}")
             EpisodeFactory(young_person=person, therapist=alice, start_date=START)
         alice = type(alice).objects.get(pk=alice.pk)
-        with django_assert_max_num_queries(3):
+        # Episodes, randomisation dates, assessments, and one more: fixed however many families.
+        with django_assert_max_num_queries(4):
             rows = selectors.worklist(user=alice, today=today(), collected_by="therapist")
     assert len({r.study_id for r in rows}) == 23
 
