@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "mstoutcomes.outcomes",
     "mstoutcomes.analysis",
     "mstoutcomes.trial",
+    "mstoutcomes.costs",
     "mstoutcomes.demo",
 ]
 

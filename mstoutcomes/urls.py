@@ -12,5 +12,6 @@ urlpatterns = [
     path("outcomes/", include("mstoutcomes.outcomes.urls")),
     path("analysis/", include("mstoutcomes.analysis.urls")),
     path("trial/", include("mstoutcomes.trial.urls")),
+    path("costs/", include("mstoutcomes.costs.urls")),
     path("admin/", admin.site.urls),
 ]
