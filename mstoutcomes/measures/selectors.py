@@ -88,6 +88,49 @@ def _latest_episodes(queryset: QuerySet[Episode]) -> list[dict[str, Any]]:
     return list(latest.values())
 
 
+def _randomised_without_episode(people: QuerySet[YoungPerson]) -> list[dict[str, Any]]:
+    """Return anchor rows for randomised young people who have no episode (e.g. the control arm).
+
+    Their trial schedule runs from randomisation whatever arm they are in, so they must appear on
+    worklists exactly as people with an episode do: otherwise the lists would reveal the arm.
+    """
+    rows = (
+        people.filter(
+            trial_participations__allocation__isnull=False,
+            trial_participations__allocation__is_test=False,
+        )
+        .exclude(episodes__isnull=False)
+        .distinct()
+        .values(
+            "pk",
+            "study_id",
+            "given_name",
+            "family_name",
+            "site_id",
+            "referred_on",
+        )
+    )
+    people_rows = {
+        row["pk"]: {
+            "young_person_id": row["pk"],
+            "young_person__study_id": row["study_id"],
+            "young_person__given_name": row["given_name"],
+            "young_person__family_name": row["family_name"],
+            "young_person__site_id": row["site_id"],
+            "young_person__referred_on": row["referred_on"],
+            "start_date": None,
+            "end_date": None,
+            "therapist__first_name": "",
+            "therapist__last_name": "",
+        }
+        for row in rows
+    }
+    randomised = _randomisation_dates(list(people_rows))
+    for person_id, row in people_rows.items():
+        row["randomised_on"] = randomised.get(person_id)
+    return list(people_rows.values())
+
+
 def _records(queryset: QuerySet[Assessment]) -> dict[tuple[int, tuple[str, ...]], list[Any]]:
     records: dict[tuple[int, tuple[str, ...]], list[Any]] = defaultdict(list)
     for row in queryset.exclude(timepoint="").values_list(
@@ -150,6 +193,10 @@ def _rows(
 def schedule_for_person(*, user: Any, person: YoungPerson, today: dt.date) -> list[TaskRow]:
     """Return every scheduled task of a young person the user already holds, with states."""
     episodes = _latest_episodes(Episode.objects.visible_to(user).filter(young_person=person))
+    if not episodes:
+        episodes = _randomised_without_episode(
+            YoungPerson.objects.visible_to(user).filter(pk=person.pk)
+        )
     records = _records(Assessment.objects.visible_to(user).filter(young_person=person))
     identifiable = site_ids_with_perm(user, Perm.VIEW_IDENTIFIABLE)
     return list(_rows(episodes, records, today, identifiable))
@@ -193,9 +240,14 @@ def worklist(*, user: Any, today: dt.date, collected_by: str) -> list[TaskRow]:
             or (state is State.NOT_YET_DUE and task.opens <= horizon)
         )
 
+    anchor_rows = _latest_episodes(episodes_qs)
+    if collected_by == "research":
+        anchor_rows += _randomised_without_episode(
+            YoungPerson.objects.visible_to(user).filter(site_id__in=sites)
+        )
     rows = list(
         _rows(
-            _latest_episodes(episodes_qs),
+            anchor_rows,
             _records(assessments_qs),
             today,
             site_ids_with_perm(user, Perm.VIEW_IDENTIFIABLE),
@@ -236,7 +288,8 @@ def _timepoint_group(code: str) -> str:
 def completeness(*, user: Any, today: dt.date) -> list[CompletenessRow]:
     """Return, per site and timepoint, how many tasks whose window has opened were completed."""
     rows = _rows(
-        _latest_episodes(Episode.objects.visible_to(user)),
+        _latest_episodes(Episode.objects.visible_to(user))
+        + _randomised_without_episode(YoungPerson.objects.visible_to(user)),
         _records(Assessment.objects.visible_to(user)),
         today,
         set(),
