@@ -22,6 +22,8 @@ if TYPE_CHECKING:
 class Perm(StrEnum):
     VIEW_YOUNG_PEOPLE = "can_view_young_people"
     VIEW_IDENTIFIABLE = "can_view_identifiable"
+    # Treatment records (episodes, therapists, goals, contacts) reveal the arm at a trial site.
+    VIEW_TREATMENT = "can_view_treatment"
     EDIT_CASE = "can_edit_case"
     MANAGE_EPISODES = "can_manage_episodes"
     MAKE_REFERRAL = "can_make_referral"
@@ -42,91 +44,52 @@ class Perm(StrEnum):
 
 
 P = Perm
+# fmt: off
 ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
-    Role.THERAPIST: frozenset(
-        {P.VIEW_YOUNG_PEOPLE, P.VIEW_IDENTIFIABLE, P.EDIT_CASE, P.MAKE_REFERRAL, P.VIEW_REFERRALS}
-    ),
-    Role.SUPERVISOR: frozenset(
-        {
-            P.VIEW_YOUNG_PEOPLE,
-            P.VIEW_IDENTIFIABLE,
-            P.EDIT_CASE,
-            P.MANAGE_EPISODES,
-            P.MAKE_REFERRAL,
-            P.VIEW_REFERRALS,
-            P.RUN_PANEL,
-            P.OVERRIDE_CONSENT,
-            P.VIEW_DASHBOARDS,
-        }
-    ),
-    Role.PROGRAMME_MANAGER: frozenset(
-        {
-            P.VIEW_YOUNG_PEOPLE,
-            P.VIEW_IDENTIFIABLE,
-            P.EDIT_CASE,
-            P.MANAGE_EPISODES,
-            P.MAKE_REFERRAL,
-            P.VIEW_REFERRALS,
-            P.RUN_PANEL,
-            P.OVERRIDE_CONSENT,
-            P.VIEW_AUDIT,
-            P.VIEW_DASHBOARDS,
-        }
-    ),
-    Role.REFERRER: frozenset(
-        {P.VIEW_YOUNG_PEOPLE, P.VIEW_IDENTIFIABLE, P.MAKE_REFERRAL, P.VIEW_REFERRALS}
-    ),
-    # Research workers visit families to collect measures, so they see who people are,
-    # but they do not edit case records (and are blinded to allocation by the trial app).
-    Role.RESEARCH_WORKER: frozenset({P.VIEW_YOUNG_PEOPLE, P.VIEW_IDENTIFIABLE, P.VIEW_REFERRALS}),
-    Role.TRIAL_MANAGER: frozenset(
-        {
-            P.VIEW_YOUNG_PEOPLE,
-            P.VIEW_IDENTIFIABLE,
-            P.VIEW_REFERRALS,
-            P.RANDOMISE,
-            P.UNBLIND,
-            P.EXPORT_DATA,
-            P.VIEW_DASHBOARDS,
-        }
-    ),
+    Role.THERAPIST: frozenset({
+        P.VIEW_YOUNG_PEOPLE, P.VIEW_IDENTIFIABLE, P.VIEW_TREATMENT, P.EDIT_CASE,
+        P.MAKE_REFERRAL, P.VIEW_REFERRALS, P.ENTER_MEASURES,
+    }),
+    Role.SUPERVISOR: frozenset({
+        P.VIEW_YOUNG_PEOPLE, P.VIEW_IDENTIFIABLE, P.VIEW_TREATMENT, P.EDIT_CASE,
+        P.MANAGE_EPISODES, P.MAKE_REFERRAL, P.VIEW_REFERRALS, P.RUN_PANEL, P.OVERRIDE_CONSENT,
+        P.VIEW_DASHBOARDS, P.ENTER_MEASURES,
+    }),
+    # Programme managers also keep the site's unit costs, price year and team costs.
+    Role.PROGRAMME_MANAGER: frozenset({
+        P.VIEW_YOUNG_PEOPLE, P.VIEW_IDENTIFIABLE, P.VIEW_TREATMENT, P.EDIT_CASE,
+        P.MANAGE_EPISODES, P.MAKE_REFERRAL, P.VIEW_REFERRALS, P.RUN_PANEL, P.OVERRIDE_CONSENT,
+        P.VIEW_AUDIT, P.VIEW_DASHBOARDS, P.ENTER_MEASURES, P.IMPORT_DATA, P.MANAGE_COSTS,
+    }),
+    Role.REFERRER: frozenset({
+        P.VIEW_YOUNG_PEOPLE, P.VIEW_IDENTIFIABLE, P.VIEW_TREATMENT, P.MAKE_REFERRAL,
+        P.VIEW_REFERRALS,
+    }),
+    # Research workers visit families to collect follow-up measures, so they see who people
+    # are; they are blind to allocation: no treatment records (episodes, therapists, goals,
+    # contacts) and no referral decisions, which would reveal the arm at a trial site.
+    Role.RESEARCH_WORKER: frozenset({
+        P.VIEW_YOUNG_PEOPLE, P.VIEW_IDENTIFIABLE, P.ENTER_MEASURES,
+    }),
+    Role.TRIAL_MANAGER: frozenset({
+        P.VIEW_YOUNG_PEOPLE, P.VIEW_IDENTIFIABLE, P.VIEW_TREATMENT, P.VIEW_REFERRALS,
+        P.RANDOMISE, P.UNBLIND, P.EXPORT_DATA, P.VIEW_DASHBOARDS, P.ENTER_MEASURES,
+        P.IMPORT_DATA,
+    }),
     # Pseudonymised roles: they see study IDs, never names, dates of birth or addresses.
     # The trial statistician may export the allocation list to verify it (audited).
-    Role.STATISTICIAN: frozenset(
-        {P.VIEW_YOUNG_PEOPLE, P.EXPORT_DATA, P.VIEW_DASHBOARDS, P.EXPORT_ALLOCATION_LIST}
-    ),
-    Role.STEERING_GROUP: frozenset({P.VIEW_YOUNG_PEOPLE, P.VIEW_DASHBOARDS}),
-    Role.ADMINISTRATOR: frozenset(
-        {
-            P.VIEW_YOUNG_PEOPLE,
-            P.VIEW_IDENTIFIABLE,
-            P.EDIT_CASE,
-            P.MANAGE_EPISODES,
-            P.VIEW_AUDIT,
-            P.MANAGE_USERS,
-            P.USE_ADMIN,
-        }
-    ),
+    Role.STATISTICIAN: frozenset({
+        P.VIEW_YOUNG_PEOPLE, P.VIEW_TREATMENT, P.EXPORT_DATA, P.VIEW_DASHBOARDS,
+        P.EXPORT_ALLOCATION_LIST,
+    }),
+    Role.STEERING_GROUP: frozenset({P.VIEW_YOUNG_PEOPLE, P.VIEW_TREATMENT, P.VIEW_DASHBOARDS}),
+    Role.ADMINISTRATOR: frozenset({
+        P.VIEW_YOUNG_PEOPLE, P.VIEW_IDENTIFIABLE, P.VIEW_TREATMENT, P.EDIT_CASE,
+        P.MANAGE_EPISODES, P.VIEW_AUDIT, P.MANAGE_USERS, P.USE_ADMIN, P.ENTER_MEASURES,
+        P.IMPORT_DATA,
+    }),
 }
-
-# Measures: therapists and research workers collect and enter them; managers and administrators
-# correct them. Imports of administrative records: programme and trial managers, administrators.
-for _role in (
-    Role.THERAPIST,
-    Role.SUPERVISOR,
-    Role.PROGRAMME_MANAGER,
-    Role.RESEARCH_WORKER,
-    Role.TRIAL_MANAGER,
-    Role.ADMINISTRATOR,
-):
-    ROLE_PERMISSIONS[_role] = ROLE_PERMISSIONS[_role] | {P.ENTER_MEASURES}
-for _role in (Role.PROGRAMME_MANAGER, Role.TRIAL_MANAGER, Role.ADMINISTRATOR):
-    ROLE_PERMISSIONS[_role] = ROLE_PERMISSIONS[_role] | {P.IMPORT_DATA}
-
-# Costs: programme managers keep the site's unit costs, price year and team costs.
-ROLE_PERMISSIONS[Role.PROGRAMME_MANAGER] = ROLE_PERMISSIONS[Role.PROGRAMME_MANAGER] | {
-    P.MANAGE_COSTS
-}
+# fmt: on
 
 # Roles that see only the young people their agency referred or works with, not the whole site.
 AGENCY_SCOPED_ROLES: frozenset[str] = frozenset({Role.REFERRER})

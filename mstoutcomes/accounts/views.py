@@ -33,11 +33,13 @@ def home(request: HttpRequest) -> HttpResponse:
     """Show each person what their roles let them do, starting with their own work."""
     user = request.user
     sees_people = user_has_perm(user, Perm.VIEW_YOUNG_PEOPLE)
+    counts = case_selectors.status_counts(user=user) if sees_people else {}
     context = {
         "memberships": memberships_for(user),
         "sees_people": sees_people,
         "identifiable": user_has_perm(user, Perm.VIEW_IDENTIFIABLE),
-        "status_counts": case_selectors.status_counts(user=user) if sees_people else {},
+        "status_counts": counts,
+        "total_people": sum(counts.values()),
         "my_caseload": list(case_selectors.caseload_of_therapist(user=user)[:50]),
         "team": case_selectors.team_caseloads(user=user)
         if user_has_perm(user, Perm.MANAGE_EPISODES)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from django import forms
@@ -14,7 +15,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 
 from mstoutcomes.accounts.decorators import perm_required
-from mstoutcomes.accounts.permissions import Perm, user_has_perm
+from mstoutcomes.accounts.permissions import Perm, site_ids_with_perm, user_has_perm
 from mstoutcomes.accounts.selectors import sites_for, therapists_visible_to
 from mstoutcomes.cases import selectors, services
 from mstoutcomes.cases.forms import (
@@ -39,7 +40,12 @@ def young_person_list(request: HttpRequest) -> HttpResponse:
     """List the young people the user may see, with search, filters, sort and pages."""
     therapists = therapists_visible_to(request.user)
     form = CaseloadFilterForm(request.GET or None, user=request.user, therapists=therapists)
-    people = selectors.young_person_list_visible_to(user=request.user, query=form.to_query())
+    treatment_sites = site_ids_with_perm(request.user, Perm.VIEW_TREATMENT)
+    query = form.to_query()
+    if not treatment_sites:
+        # Blinded users may not filter by treatment status or therapist: it would reveal arms.
+        query = replace(query, status="", therapist_id=None)
+    people = selectors.young_person_list_visible_to(user=request.user, query=query)
     page = Paginator(people, settings.PAGE_SIZE).get_page(request.GET.get("page"))
     params = request.GET.copy()
     params.pop("page", None)
@@ -48,6 +54,7 @@ def young_person_list(request: HttpRequest) -> HttpResponse:
         "page": page,
         "querystring": params.urlencode(),
         "ident_sites": selectors.identifiable_site_ids(request.user),
+        "treatment_sites": treatment_sites,
         "can_add": user_has_perm(request.user, Perm.EDIT_CASE),
         "nav": "caseload",
     }
@@ -68,6 +75,7 @@ def young_person_detail(request: HttpRequest, study_id: str) -> HttpResponse:
         "identifiable": identifiable,
         "can_edit": user_has_perm(request.user, Perm.EDIT_CASE, site=person.site_id),
         "can_manage": user_has_perm(request.user, Perm.MANAGE_EPISODES, site=person.site_id),
+        "can_view_treatment": user_has_perm(request.user, Perm.VIEW_TREATMENT, site=person.site_id),
         "audit_events": selectors.audit_events_for_young_person(user=request.user, person=person)[
             :100
         ],
@@ -248,10 +256,17 @@ def _record_form_page(
     return render(request, "cases/form.html", context, status=400 if form.errors else 200)
 
 
-@perm_required(Perm.VIEW_YOUNG_PEOPLE)
+def _treatment_person(request: HttpRequest, study_id: str) -> YoungPerson:
+    person = selectors.young_person_get_visible(user=request.user, study_id=study_id)
+    if not user_has_perm(request.user, Perm.VIEW_TREATMENT, site=person.site_id):
+        raise PermissionDenied("Treatment records are hidden from you (trial blinding).")
+    return person
+
+
+@perm_required(Perm.VIEW_TREATMENT)
 def goals(request: HttpRequest, study_id: str) -> HttpResponse:
     """Show the family's desired outcomes, overarching goals and weekly intermediate goals."""
-    person = selectors.young_person_get_visible(user=request.user, study_id=study_id)
+    person = _treatment_person(request, study_id)
     context = {
         "person": person,
         "can_edit": user_has_perm(request.user, Perm.EDIT_CASE, site=person.site_id),
@@ -318,12 +333,12 @@ def intermediate_goal_edit(
     )
 
 
-@perm_required(Perm.VIEW_YOUNG_PEOPLE)
+@perm_required(Perm.VIEW_TREATMENT)
 def contacts(request: HttpRequest, study_id: str) -> HttpResponse:
     """Show contacts with the family, professional meetings and staff time by phase of MST."""
     from mstoutcomes.core.dates import today
 
-    person = selectors.young_person_get_visible(user=request.user, study_id=study_id)
+    person = _treatment_person(request, study_id)
     context = {
         "person": person,
         "can_edit": user_has_perm(request.user, Perm.EDIT_CASE, site=person.site_id),

@@ -12,7 +12,7 @@ from mstoutcomes.accounts.models import Role
 from mstoutcomes.accounts.permissions import Perm, grants_for, user_has_perm
 from mstoutcomes.cases.selectors import young_person_get_visible
 from mstoutcomes.core.dates import today
-from mstoutcomes.measures import registry, selectors, services
+from mstoutcomes.measures import blinding, registry, selectors, services
 from mstoutcomes.measures.forms import AssessmentForm, NotDoneForm, RespondentForm
 from mstoutcomes.measures.progress import progress_for_person
 
@@ -28,13 +28,16 @@ def _person_for_entry(request: HttpRequest, study_id: str):  # type: ignore[no-u
 def person_measures(request: HttpRequest, study_id: str) -> HttpResponse:
     """Show a young person's schedule, assessments, timeline and charts of each scale."""
     person = young_person_get_visible(user=request.user, study_id=study_id)
+    progress = progress_for_person(user=request.user, person=person, today=today())
+    if not user_has_perm(request.user, Perm.VIEW_TREATMENT, site=person.site_id):
+        progress = blinding.blind_progress(progress)
     context = {
         "person": person,
         "identifiable": user_has_perm(request.user, Perm.VIEW_IDENTIFIABLE, site=person.site_id),
         "can_enter": user_has_perm(request.user, Perm.ENTER_MEASURES, site=person.site_id),
         "instruments": registry.instruments(),
         "nav": "caseload",
-        **progress_for_person(user=request.user, person=person, today=today()),
+        **progress,
     }
     return render(request, "measures/person.html", context)
 
@@ -154,8 +157,12 @@ def worklist(request: HttpRequest) -> HttpResponse:
     """List what is due this week and overdue: a therapist's caseload, or research work."""
     collected_by = _collector_for(request)
     rows = selectors.worklist(user=request.user, today=today(), collected_by=collected_by)
+    sees_treatment = user_has_perm(request.user, Perm.VIEW_TREATMENT)
+    if not sees_treatment:
+        rows = blinding.blind_rows(rows)
     context = {
         "rows": rows,
+        "sees_treatment": sees_treatment,
         "collected_by": collected_by,
         "instruments": registry.instruments(),
         "nav": "measures",
