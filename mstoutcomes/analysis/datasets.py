@@ -6,8 +6,8 @@ returning contract-shaped frames of strings, so the apps being built alongside p
 - ``participants_source``   young people with an MST episode (cases) — today's participants
 - ``trial_source``          arm and randomisation date (trial app) — seam, returns None today
 - ``discharge_source``      MST's ultimate outcomes at discharge (cases) — binary measurements
-- ``measures_source``       instrument scores by timepoint (measures app) — seam, empty today
-- ``events_source``         offences, exclusions, placements (outcomes app) — seam, empty today
+- ``measures_source``       SDQ total difficulties by schedule timepoint (measures app)
+- ``events_source``         offences, exclusions, placements (outcomes app)
 
 Pseudonyms: every exported ``participant_id`` is ``HMAC-SHA256(key, study_id)`` cut to 16 hex
 characters, with the key derived from ``SECRET_KEY``. Study IDs are already pseudonyms inside the
@@ -171,14 +171,67 @@ def discharge_source(*, site_ids: Collection[int], as_of: dt.date) -> pd.DataFra
     return pd.DataFrame(rows, columns=list(MEASUREMENT_COLUMNS))
 
 
+# Scores exported as outcomes: "<instrument>_<scale>", e.g. sdq-p_total -> sdq_p_total.
+EXPORTED_SCALES = {("sdq-p", "total"), ("sdq-s", "total"), ("sdq-t", "total")}
+
+
 def measures_source(*, site_ids: Collection[int], as_of: dt.date) -> pd.DataFrame:
-    """Return instrument scores as measurements (measures app, not built yet: empty)."""
-    return pd.DataFrame(columns=list(MEASUREMENT_COLUMNS))
+    """Return completed instrument scores as measurements, by the service schedule's timepoints.
+
+    Outcome names are ``<instrument>_<scale>`` with dashes as underscores (``sdq_p_total``);
+    timepoints are the schedule's codes (baseline, discharge, followup_6m, month_N, t0, t6…).
+    When a timepoint was completed more than once, the latest completion counts.
+    """
+    from mstoutcomes.measures.models import AssessmentStatus, ScaleScore
+
+    rows = (
+        ScaleScore.objects.unscoped()
+        .filter(
+            assessment__young_person__site_id__in=site_ids,
+            assessment__status=AssessmentStatus.COMPLETED,
+            assessment__completed_on__lte=as_of,
+        )
+        .exclude(assessment__timepoint="")
+        .order_by("assessment__completed_on", "assessment_id")
+        .values_list(
+            "assessment__young_person__study_id",
+            "assessment__instrument",
+            "scale",
+            "assessment__timepoint",
+            "value",
+        )
+    )
+    latest: dict[tuple[str, str, str], str] = {}
+    for study_id, instrument, scale, timepoint, value in rows:
+        if (instrument, scale) not in EXPORTED_SCALES:
+            continue
+        outcome = f"{instrument}_{scale}".replace("-", "_")
+        latest[(study_id, outcome, timepoint)] = "" if value is None else f"{value:g}"
+    return pd.DataFrame(
+        [(sid, outcome, tp, value) for (sid, outcome, tp), value in latest.items()],
+        columns=list(MEASUREMENT_COLUMNS),
+    )
 
 
 def events_source(*, site_ids: Collection[int], as_of: dt.date) -> pd.DataFrame:
-    """Return dated administrative events (outcomes app, not built yet: empty)."""
-    return pd.DataFrame(columns=list(EVENT_COLUMNS))
+    """Return dated administrative events: offences, exclusions and out-of-home placements."""
+    from mstoutcomes.outcomes.models import Exclusion, Offence, Placement
+
+    sources = (
+        ("offence", Offence, "offence_date"),
+        ("exclusion", Exclusion, "start_date"),
+        ("placement", Placement, "start_date"),
+    )
+    rows = []
+    for event, model, date_field in sources:
+        for study_id, on in (
+            model.objects.unscoped()  # type: ignore[attr-defined]
+            .filter(young_person__site_id__in=site_ids, **{f"{date_field}__lte": as_of})
+            .order_by(date_field, "pk")
+            .values_list("young_person__study_id", date_field)
+        ):
+            rows.append((study_id, event, on.isoformat()))
+    return pd.DataFrame(rows, columns=list(EVENT_COLUMNS))
 
 
 def export_frames(*, site_ids: Collection[int], as_of: dt.date | None = None) -> Export:
@@ -212,25 +265,61 @@ def export_frames(*, site_ids: Collection[int], as_of: dt.date | None = None) ->
     return Export(participants, measurements.reset_index(drop=True), events.reset_index(drop=True))
 
 
+SDQ_OUTCOME = """
+[[outcome]]
+name = "sdq_p_total"
+label = "SDQ total difficulties (parent)"
+type = "continuous"
+baseline = "baseline"
+timepoint = "discharge"
+direction = "lower_is_better"
+reliability = 0.80
+clinical_cutoff = 17
+maintenance = ["discharge", "followup_6m"]
+"""
+
+OFFENCES_OUTCOME = """
+[[outcome]]
+name = "offences"
+label = "Offences in the year before and after starting MST"
+type = "count"
+event = "offence"
+window_days = 365
+"""
+
+
+def default_plan(export: Export) -> str:
+    """Return the service-evaluation plan for what the export holds.
+
+    The MST discharge outcomes always; parent SDQ change when baseline, discharge and 6-month
+    scores exist; offences before and after MST when any offence was recorded.
+    """
+    plan = DEFAULT_SERVICE_PLAN
+    m = export.measurements
+    sdq_points = set(m.loc[m["outcome"] == "sdq_p_total", "timepoint"])
+    if {"baseline", "discharge", "followup_6m"} <= sdq_points:
+        plan += SDQ_OUTCOME
+    if (export.events["event"] == "offence").any():
+        plan += OFFENCES_OUTCOME
+    return plan
+
+
 def export_dataset(
     *,
     site_ids: Collection[int],
-    plan_text: str = DEFAULT_SERVICE_PLAN,
+    plan_text: str | None = None,
     as_of: dt.date | None = None,
 ) -> tuple[Dataset, Export]:
     """Return the validated dataset of the sites' records and the frames it was built from."""
     export = export_frames(site_ids=site_ids, as_of=as_of)
-    plan = parse_plan(plan_text)
+    plan = parse_plan(plan_text if plan_text is not None else default_plan(export))
     return build_dataset(export.participants, export.measurements, export.events, plan), export
 
 
-def write_export(
-    directory: str | Path, export: Export, plan_text: str = DEFAULT_SERVICE_PLAN
-) -> Path:
+def write_export(directory: str | Path, export: Export, plan_text: str | None = None) -> Path:
     """Write an export as a contract directory (for `mstoutcomes analyse` or a researcher)."""
-    return write_directory(
-        directory, export.participants, export.measurements, export.events, plan_text
-    )
+    plan = plan_text if plan_text is not None else default_plan(export)
+    return write_directory(directory, export.participants, export.measurements, export.events, plan)
 
 
 def young_people_count(site_ids: Collection[int]) -> int:

@@ -42,11 +42,16 @@ def analysis_run_start(
     *,
     by: User,
     site: Site,
-    plan_text: str = datasets.DEFAULT_SERVICE_PLAN,
+    plan_text: str | None = None,
     request: HttpRequest | None = None,
 ) -> AnalysisRun:
-    """Freeze a pseudonymised export of the site's records and analyse it."""
+    """Freeze a pseudonymised export of the site's records and analyse it.
+
+    Without a plan, the default service-evaluation plan for what the records hold is used.
+    """
     require(user_has_perm(by, Perm.EXPORT_DATA, site=site), "You cannot analyse this site's data.")
+    if plan_text is None:
+        plan_text = datasets.default_plan(datasets.export_frames(site_ids=[site.pk]))
     dataset, export = datasets.export_dataset(site_ids=[site.pk], plan_text=plan_text)
     with tempfile.TemporaryDirectory() as tmp:
         snapshot = _snapshot(datasets.write_export(tmp, export, plan_text))
