@@ -73,6 +73,7 @@ class TrialSpec:
     weights: dict[str, float] = field(default_factory=dict)
     p_preferred: float = 0.8
     test_mode: bool = False
+    target_per_site_month: int = 0
 
     @property
     def arm_codes(self) -> tuple[str, ...]:
@@ -126,6 +127,7 @@ class TrialSpec:
                 "weights": dict(self.weights),
                 "p_preferred": self.p_preferred,
             },
+            "recruitment": {"target_per_site_month": self.target_per_site_month},
         }
 
 
@@ -196,7 +198,11 @@ def parse_trial_config(data: dict[str, Any]) -> TrialSpec:
         raise TrialConfigError(f"minimisation: weights name unknown factors: {sorted(unknown)}.")
     if any(w < 0 for w in weights.values()):
         raise TrialConfigError("minimisation: weights cannot be negative.")
+    target = data.get("recruitment", {}).get("target_per_site_month", 0)
+    if not isinstance(target, int) or isinstance(target, bool) or target < 0:
+        raise TrialConfigError("recruitment: 'target_per_site_month' must be a whole number ≥ 0.")
     return TrialSpec(
+        target_per_site_month=target,
         code=_require(data, "code", str, "trial"),
         title=_require(data, "title", str, "trial"),
         registration=str(data.get("registration", "")),

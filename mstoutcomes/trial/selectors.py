@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import QuerySet
@@ -140,3 +141,81 @@ def box_members(*, user: Any, trial: Trial, box: str, cut_off: dt.date) -> list[
     else:
         return None
     return sorted(d.participant_id for d in chosen)
+
+
+@dataclass(frozen=True)
+class Recruitment:
+    """Recruitment against target, arm balance and follow-up, for the recruitment page."""
+
+    months: list[str]
+    by_site: dict[str, dict[str, int]]  # site name -> month -> randomised
+    target_per_site_month: int
+    balance: list[tuple[str, str, dict[str, int]]]  # (factor, level, arm -> n)
+    follow_up: list[tuple[str, str, int, int]]  # (timepoint label, arm, due, completed)
+
+
+def recruitment(*, trial: Trial, today: dt.date, arms_visible: bool) -> Recruitment:
+    """Return randomisations by site and month, and, for unblinded users, balance and follow-up.
+
+    Follow-up counts, per trial timepoint and arm, the randomised participants whose timepoint is
+    due by today, and how many of them have a completed assessment at that timepoint.
+    """
+    from django.utils import timezone
+
+    from mstoutcomes.core.dates import add_months
+    from mstoutcomes.measures import blinding, registry
+    from mstoutcomes.measures.models import Assessment, AssessmentStatus
+    from mstoutcomes.trial.models import Allocation
+
+    rows = list(
+        Allocation.objects.filter(trial=trial, is_test=False).values_list(
+            "participant__site__name",
+            "allocated_at",
+            "arm",
+            "participant__levels",
+            "participant__young_person_id",
+        )
+    )
+    by_site: dict[str, dict[str, int]] = {}
+    months: set[str] = set()
+    for site_name, at, _, _, _ in rows:
+        month = timezone.localtime(at).strftime("%Y-%m")
+        months.add(month)
+        by_site.setdefault(site_name, {}).setdefault(month, 0)
+        by_site[site_name][month] += 1
+    balance: list[tuple[str, str, dict[str, int]]] = []
+    follow_up: list[tuple[str, str, int, int]] = []
+    if arms_visible:
+        spec = trial.spec
+        for factor in spec.factors:
+            for level in factor.categories:
+                counts = {arm: 0 for arm in spec.arm_codes}
+                for _site, _at, arm, levels, _person in rows:
+                    if levels.get(factor.name) == level:
+                        counts[arm] += 1
+                balance.append((factor.name, level, counts))
+        done = set(
+            Assessment.objects.unscoped()
+            .filter(
+                young_person_id__in=[r[4] for r in rows],
+                status=AssessmentStatus.COMPLETED,
+                schedule__in=blinding.arm_neutral_schedules(),
+            )
+            .values_list("young_person_id", "timepoint")
+        )
+        for schedule in registry.schedules().values():
+            for tp in schedule.timepoints:
+                if tp.anchor != "randomisation":
+                    continue
+                for arm in spec.arm_codes:
+                    due = [
+                        r[4]
+                        for r in rows
+                        if r[2] == arm
+                        and add_months(timezone.localdate(r[1]), tp.offset_months) <= today
+                    ]
+                    completed = sum((person, tp.code) in done for person in due)
+                    follow_up.append((tp.label, arm, len(due), completed))
+    return Recruitment(
+        sorted(months), by_site, trial.spec.target_per_site_month, balance, follow_up
+    )

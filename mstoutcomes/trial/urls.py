@@ -13,6 +13,7 @@ urlpatterns = [
         name="randomise",
     ),
     path("<str:code>/participants/<int:pk>/reveal/", views.allocation_reveal, name="reveal"),
+    path("<str:code>/recruitment/", views.recruitment, name="recruitment"),
     path("<str:code>/consort/", views.consort, name="consort"),
     path("<str:code>/consort/participants/", views.box_participants, name="participants"),
 ]

@@ -167,6 +167,33 @@ def allocation_reveal(request: HttpRequest, code: str, pk: int) -> HttpResponse:
     )
 
 
+@perm_required(Perm.RANDOMISE)
+def recruitment(request: HttpRequest, code: str) -> HttpResponse:
+    """Randomisations by site and month against target; balance and follow-up if unblinded."""
+    trial = _trial(request, code)
+    arms_visible = user_has_perm(request.user, Perm.UNBLIND)
+    data = selectors.recruitment(trial=trial, today=today(), arms_visible=arms_visible)
+    rows = []
+    for site_name, per_month in sorted(data.by_site.items()):
+        running = 0
+        for n, month in enumerate(data.months, start=1):
+            running += per_month.get(month, 0)
+            target = data.target_per_site_month * n
+            rows.append((site_name, month, per_month.get(month, 0), running, target))
+    return render(
+        request,
+        "trial/recruitment.html",
+        {
+            "trial": trial,
+            "data": data,
+            "rows": rows,
+            "arms_visible": arms_visible,
+            "arm_codes": trial.spec.arm_codes,
+            "nav": "trial",
+        },
+    )
+
+
 @perm_required(Perm.UNBLIND)
 def consort(request: HttpRequest, code: str) -> HttpResponse:
     """The CONSORT flow diagram from live data, up to a cut-off date, with its numbers."""

@@ -164,3 +164,47 @@ def test_blinded_research_worker_cannot_reveal(client, trial, young_person, bob)
     client.force_login(bob)
     url = reverse("trial:reveal", args=[trial.code, participant.pk])
     assert client.post(url, {"reason": "curious"}).status_code == 403
+
+
+def test_recruitment_page_counts_randomisations_balance_and_follow_up(
+    client, trial, site_a, trial_manager, bob
+):
+    from mstoutcomes.measures.tests.factories import AssessmentFactory
+    from mstoutcomes.trial.services import participant_randomise
+    from mstoutcomes.trial.tests.conftest import ready
+
+    people = [YoungPersonFactory(site=site_a, sex="female") for _ in range(3)]
+    for person in people:
+        participant = ready(
+            participant_enrol(by=None, trial=trial, young_person=person), trial_manager
+        )
+        participant_randomise(by=trial_manager, participant=participant)
+    AssessmentFactory(young_person=people[0], schedule="trial", timepoint="t0")
+    url = reverse("trial:recruitment", args=[trial.code])
+    client.force_login(trial_manager)
+    response = client.get(url)
+    html = response.content.decode()
+    rows = {
+        (label, arm): (due, done) for label, arm, due, done in response.context["data"].follow_up
+    }
+    assert "Site A" in html
+    assert sum(sum(c.values()) for f, _, c in response.context["data"].balance if f == "sex") == 3
+    baseline = [v for (label, _), v in rows.items() if label == "Trial baseline"]
+    assert sum(due for due, _ in baseline) == 3 and sum(done for _, done in baseline) == 1
+    assert all(due == 0 for (label, _), (due, _) in rows.items() if label == "Trial 6 months")
+    client.force_login(bob)
+    assert client.get(url).status_code == 403
+
+
+def test_recruitment_target_must_be_a_whole_number():
+    from mstoutcomes.trial.config import TrialConfigError, parse_trial_config
+    from mstoutcomes.trial.tests.conftest import CONFIG
+
+    spec = parse_trial_config(
+        {**CONFIG, "method": "blocks", "recruitment": {"target_per_site_month": 3}}
+    )
+    assert spec.target_per_site_month == 3
+    with pytest.raises(TrialConfigError, match="target_per_site_month"):
+        parse_trial_config(
+            {**CONFIG, "method": "blocks", "recruitment": {"target_per_site_month": -1}}
+        )
