@@ -173,28 +173,15 @@ def family_member_save(
     request: HttpRequest | None = None,
 ) -> FamilyMember:
     """Add a carer or household member, or change one."""
-    require(_may(by, Perm.EDIT_CASE, young_person.site_id), "You cannot edit this family.")
-    creating = member is None
-    member = member or FamilyMember(young_person=young_person)
-    if member.young_person_id != young_person.pk:
-        raise ValidationError("That family member belongs to another young person.")
-    before = {} if creating else snapshot(member, FAMILY_MEMBER_FIELDS)
-    assign_fields(member, fields, allowed=FAMILY_MEMBER_FIELDS)
-    _set_history_user(member, by)
-    clean_and_save(member)
-    changes = diff(before, snapshot(member, FAMILY_MEMBER_FIELDS))
-    action = "cases.family_member.added" if creating else "cases.family_member.updated"
-    if creating or changes:
-        audit_record(
-            actor=by,
-            action=action,
-            obj=member,
-            site=young_person.site,
-            changes=changes,
-            data={"young_person": young_person.study_id},
-            request=request,
-        )
-    return member
+    return _case_record_save(  # type: ignore[no-any-return]
+        by=by,
+        young_person=young_person,
+        instance=member or FamilyMember(young_person=young_person),
+        fields=fields,
+        allowed=FAMILY_MEMBER_FIELDS,
+        action="cases.family_member",
+        request=request,
+    )
 
 
 @transaction.atomic
@@ -207,29 +194,15 @@ def agency_involvement_save(
     request: HttpRequest | None = None,
 ) -> AgencyInvolvement:
     """Record an agency working with a young person, or change the record."""
-    require(_may(by, Perm.EDIT_CASE, young_person.site_id), "You cannot edit this record.")
-    creating = involvement is None
-    involvement = involvement or AgencyInvolvement(young_person=young_person)
-    if involvement.young_person_id != young_person.pk:
-        raise ValidationError("That agency record belongs to another young person.")
-    names = _attnames(INVOLVEMENT_FIELDS)
-    before = {} if creating else snapshot(involvement, names)
-    assign_fields(involvement, fields, allowed=INVOLVEMENT_FIELDS)
-    _set_history_user(involvement, by)
-    clean_and_save(involvement)
-    changes = diff(before, snapshot(involvement, names))
-    action = "cases.agency_involvement.added" if creating else "cases.agency_involvement.updated"
-    if creating or changes:
-        audit_record(
-            actor=by,
-            action=action,
-            obj=involvement,
-            site=young_person.site,
-            changes=changes,
-            data={"young_person": young_person.study_id},
-            request=request,
-        )
-    return involvement
+    return _case_record_save(  # type: ignore[no-any-return]
+        by=by,
+        young_person=young_person,
+        instance=involvement or AgencyInvolvement(young_person=young_person),
+        fields=fields,
+        allowed=INVOLVEMENT_FIELDS,
+        action="cases.agency_involvement",
+        request=request,
+    )
 
 
 def _check_episode_staff(episode: Episode, site_id: int) -> None:
@@ -399,9 +372,8 @@ def _case_record_save(
         if related is not None and related.young_person_id != young_person.pk:
             raise ValidationError({name: "Choose one of this young person's own records."})
     creating = instance.pk is None
-    attnames = tuple(
-        f"{n}_id" if n in {"episode", "overarching_goal", "staff"} else n for n in allowed
-    )
+    # Foreign keys are compared by id ("agency" -> "agency_id"), as the model stores them.
+    attnames = tuple(instance._meta.get_field(n).attname for n in allowed)
     before = {} if creating else snapshot(instance, attnames)
     assign_fields(instance, fields, allowed=allowed)
     _set_history_user(instance, by)
