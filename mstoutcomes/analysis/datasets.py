@@ -312,8 +312,13 @@ def export_dataset(
 ) -> tuple[Dataset, Export]:
     """Return the validated dataset of the sites' records and the frames it was built from."""
     export = export_frames(site_ids=site_ids, as_of=as_of)
+    return dataset_from(export, plan_text), export
+
+
+def dataset_from(export: Export, plan_text: str | None = None) -> Dataset:
+    """Return the validated dataset of an export under a plan (default: default_plan)."""
     plan = parse_plan(plan_text if plan_text is not None else default_plan(export))
-    return build_dataset(export.participants, export.measurements, export.events, plan), export
+    return build_dataset(export.participants, export.measurements, export.events, plan)
 
 
 def write_export(directory: str | Path, export: Export, plan_text: str | None = None) -> Path:

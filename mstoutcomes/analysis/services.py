@@ -50,9 +50,10 @@ def analysis_run_start(
     Without a plan, the default service-evaluation plan for what the records hold is used.
     """
     require(user_has_perm(by, Perm.EXPORT_DATA, site=site), "You cannot analyse this site's data.")
+    export = datasets.export_frames(site_ids=[site.pk])
     if plan_text is None:
-        plan_text = datasets.default_plan(datasets.export_frames(site_ids=[site.pk]))
-    dataset, export = datasets.export_dataset(site_ids=[site.pk], plan_text=plan_text)
+        plan_text = datasets.default_plan(export)
+    dataset = datasets.dataset_from(export, plan_text)
     with tempfile.TemporaryDirectory() as tmp:
         snapshot = _snapshot(datasets.write_export(tmp, export, plan_text))
     with transaction.atomic():
