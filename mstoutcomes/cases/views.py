@@ -92,8 +92,9 @@ def _form_page(
     title: str,
     person: YoungPerson | None,
     save: Callable[[dict[str, Any]], Any],
+    back: str = "cases:detail",
 ) -> HttpResponse:
-    """Render a form page; on a valid POST call the service and go back to the record."""
+    """Render a form page; on a valid POST call the service and go back (to the record)."""
     if request.method == "POST" and form.is_valid():
         try:
             saved = save(form.cleaned_data)
@@ -101,8 +102,8 @@ def _form_page(
             form.apply_service_errors(error)
         else:
             target = person or saved
-            return redirect("cases:detail", study_id=target.study_id)
-    cancel = reverse("cases:detail", args=[person.study_id]) if person else reverse("cases:list")
+            return redirect(back, study_id=target.study_id)
+    cancel = reverse(back, args=[person.study_id]) if person else reverse("cases:list")
     context = {
         "form": form,
         "title": title,
@@ -234,28 +235,6 @@ def episode_discharge(request: HttpRequest, study_id: str, pk: int) -> HttpRespo
 # Family goals, contacts and professional meetings.
 
 
-def _record_form_page(
-    request: HttpRequest,
-    form: ServiceForm,
-    *,
-    title: str,
-    person: YoungPerson,
-    save: Callable[[dict[str, Any]], Any],
-    back: str,
-) -> HttpResponse:
-    """Render a form for a record of a young person; on a valid POST save it and go back."""
-    back_url = reverse(back, args=[person.study_id])
-    if request.method == "POST" and form.is_valid():
-        try:
-            save(form.cleaned_data)
-        except ValidationError as error:
-            form.apply_service_errors(error)
-        else:
-            return redirect(back_url)
-    context = {"form": form, "title": title, "person": person, "cancel_url": back_url}
-    return render(request, "cases/form.html", context, status=400 if form.errors else 200)
-
-
 def _treatment_person(request: HttpRequest, study_id: str) -> YoungPerson:
     person = selectors.young_person_get_visible(user=request.user, study_id=study_id)
     if not user_has_perm(request.user, Perm.VIEW_TREATMENT, site=person.site_id):
@@ -283,7 +262,7 @@ def desired_outcome_edit(
     person = _editable_person(request, study_id, Perm.EDIT_CASE)
     outcome = get_object_or_404(person.desired_outcomes.all(), pk=pk) if pk else None
     form = DesiredOutcomeForm(request.POST or None, instance=outcome, person=person)
-    return _record_form_page(
+    return _form_page(
         request,
         form,
         title="Desired outcome",
@@ -302,7 +281,7 @@ def overarching_goal_edit(
     person = _editable_person(request, study_id, Perm.EDIT_CASE)
     goal = get_object_or_404(person.overarching_goals.all(), pk=pk) if pk else None
     form = OverarchingGoalForm(request.POST or None, instance=goal, person=person)
-    return _record_form_page(
+    return _form_page(
         request,
         form,
         title="Overarching goal",
@@ -321,7 +300,7 @@ def intermediate_goal_edit(
     person = _editable_person(request, study_id, Perm.EDIT_CASE)
     goal = get_object_or_404(person.intermediate_goals.all(), pk=pk) if pk else None
     form = IntermediateGoalForm(request.POST or None, instance=goal, person=person)
-    return _record_form_page(
+    return _form_page(
         request,
         form,
         title="Intermediate goal",
@@ -353,7 +332,7 @@ def contact_edit(request: HttpRequest, study_id: str, pk: int | None = None) -> 
     person = _editable_person(request, study_id, Perm.EDIT_CASE)
     contact = get_object_or_404(person.contacts.all(), pk=pk) if pk else None
     form = ContactForm(request.POST or None, instance=contact, person=person)
-    return _record_form_page(
+    return _form_page(
         request,
         form,
         title="Contact with the family",
@@ -374,7 +353,7 @@ def meeting_edit(request: HttpRequest, study_id: str, pk: int | None = None) -> 
     person = _editable_person(request, study_id, Perm.EDIT_CASE)
     meeting = get_object_or_404(person.professional_meetings.all(), pk=pk) if pk else None
     form = ProfessionalMeetingForm(request.POST or None, instance=meeting, person=person)
-    return _record_form_page(
+    return _form_page(
         request,
         form,
         title="Professional meeting",
