@@ -42,6 +42,8 @@ INSTALLED_APPS = [
     "django_htmx",
     "simple_history",
     "axes",
+    "django_tasks",
+    "django_tasks_db",
     "mstoutcomes.core",
     "mstoutcomes.accounts",
     "mstoutcomes.cases",
@@ -194,3 +196,17 @@ LOGGING = {
 
 # Pagination of lists shown to people.
 PAGE_SIZE = env_int("PAGE_SIZE", 25, minimum=5, maximum=500)
+
+# Background work (analysis runs, PDF builds): Django's tasks framework with a
+# database-backed queue. Run workers with `mstoutcomes db_worker`. TASKS_IMMEDIATE=true
+# runs every task inside the request instead (small sites with no worker process).
+TASKS = {
+    "default": {
+        "BACKEND": (
+            "django_tasks.backends.immediate.ImmediateBackend"
+            if env_bool("TASKS_IMMEDIATE", False)
+            else "django_tasks_db.backend.DatabaseBackend"
+        ),
+        "QUEUES": ["default"],
+    }
+}
