@@ -18,13 +18,16 @@ $(VENV)/.installed: pyproject.toml constraints.txt | $(BIN)/python
 
 install: $(VENV)/.installed
 
-## make run: migrate the embedded SQLite database, load the demo site if empty, serve it.
+## make run: migrate the embedded SQLite database, load the demo site if empty, serve it
+## with one background task worker (analysis runs, PDFs).
 run: install
 	$(BIN)/mstoutcomes migrate --noinput
 	$(BIN)/mstoutcomes collectstatic --noinput --verbosity 0
 	$(BIN)/mstoutcomes demo --if-empty
-	@echo "Serving on http://127.0.0.1:$(PORT)/ (Ctrl-C to stop)"
-	$(BIN)/mstoutcomes runserver 127.0.0.1:$(PORT)
+	@echo "Serving on http://127.0.0.1:$(PORT)/ with a background worker (Ctrl-C stops both)"
+	@$(BIN)/mstoutcomes db_worker --no-reload --interval 1 & worker=$$!; \
+		trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
+		$(BIN)/mstoutcomes runserver 127.0.0.1:$(PORT)
 
 ## make test: lint and type checks, then the whole suite on SQLite and on PostgreSQL.
 test: install browser
