@@ -41,6 +41,9 @@ class Perm(StrEnum):
     IMPORT_DATA = "can_import_data"
     EXPORT_ALLOCATION_LIST = "can_export_allocation_list"
     MANAGE_COSTS = "can_manage_costs"
+    # The protocol deviations log can reveal the arm, so only roles that see treatment hold these.
+    VIEW_DEVIATIONS = "can_view_deviations"
+    RECORD_DEVIATIONS = "can_record_deviations"
 
 
 P = Perm
@@ -60,6 +63,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
         P.VIEW_YOUNG_PEOPLE, P.VIEW_IDENTIFIABLE, P.VIEW_TREATMENT, P.EDIT_CASE,
         P.MANAGE_EPISODES, P.MAKE_REFERRAL, P.VIEW_REFERRALS, P.RUN_PANEL, P.OVERRIDE_CONSENT,
         P.VIEW_AUDIT, P.VIEW_DASHBOARDS, P.ENTER_MEASURES, P.IMPORT_DATA, P.MANAGE_COSTS,
+        P.VIEW_DEVIATIONS, P.RECORD_DEVIATIONS,
     }),
     Role.REFERRER: frozenset({
         P.VIEW_YOUNG_PEOPLE, P.VIEW_IDENTIFIABLE, P.VIEW_TREATMENT, P.MAKE_REFERRAL,
@@ -74,15 +78,17 @@ ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
     Role.TRIAL_MANAGER: frozenset({
         P.VIEW_YOUNG_PEOPLE, P.VIEW_IDENTIFIABLE, P.VIEW_TREATMENT, P.VIEW_REFERRALS,
         P.RANDOMISE, P.UNBLIND, P.EXPORT_DATA, P.VIEW_DASHBOARDS, P.ENTER_MEASURES,
-        P.IMPORT_DATA,
+        P.IMPORT_DATA, P.VIEW_DEVIATIONS, P.RECORD_DEVIATIONS,
     }),
     # Pseudonymised roles: they see study IDs, never names, dates of birth or addresses.
     # The trial statistician may export the allocation list to verify it (audited).
     Role.STATISTICIAN: frozenset({
         P.VIEW_YOUNG_PEOPLE, P.VIEW_TREATMENT, P.EXPORT_DATA, P.VIEW_DASHBOARDS,
-        P.EXPORT_ALLOCATION_LIST,
+        P.EXPORT_ALLOCATION_LIST, P.VIEW_DEVIATIONS,
     }),
-    Role.STEERING_GROUP: frozenset({P.VIEW_YOUNG_PEOPLE, P.VIEW_TREATMENT, P.VIEW_DASHBOARDS}),
+    Role.STEERING_GROUP: frozenset({
+        P.VIEW_YOUNG_PEOPLE, P.VIEW_TREATMENT, P.VIEW_DASHBOARDS, P.VIEW_DEVIATIONS,
+    }),
     Role.ADMINISTRATOR: frozenset({
         P.VIEW_YOUNG_PEOPLE, P.VIEW_IDENTIFIABLE, P.VIEW_TREATMENT, P.EDIT_CASE,
         P.MANAGE_EPISODES, P.VIEW_AUDIT, P.MANAGE_USERS, P.USE_ADMIN, P.ENTER_MEASURES,

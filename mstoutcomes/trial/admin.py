@@ -6,6 +6,7 @@ from mstoutcomes.trial.models import (
     Allocation,
     ConsentRecord,
     Participant,
+    ProtocolDeviation,
     StratumList,
     Trial,
     Withdrawal,
@@ -32,6 +33,13 @@ class ConsentRecordAdmin(AuditedAdmin):
 @admin.register(Withdrawal)
 class WithdrawalAdmin(AuditedAdmin):
     list_display = ["participant", "level", "withdrawn_on"]
+
+
+@admin.register(ProtocolDeviation)
+class ProtocolDeviationAdmin(AuditedAdmin):
+    list_display = ["trial", "site", "category", "severity", "occurred_on", "identified_on"]
+    list_filter = ["category", "severity"]
+    raw_id_fields = ["participant"]
 
 
 class ReadOnlyAdmin(AuditedAdmin):

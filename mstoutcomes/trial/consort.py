@@ -12,6 +12,14 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from html import escape
 
+# A randomised participant's state at each follow-up timepoint, at the cut-off date.
+FOLLOW_UP_STATES = {
+    "followed_up": "Followed up",
+    "lost": "Lost to follow-up",
+    "due": "In window, not yet collected",
+    "not_yet_due": "Not yet due",
+}
+
 EXCLUSION_REASONS = {
     "not_meeting_criteria": "Not meeting inclusion criteria",
     "declined": "Declined to participate",
@@ -29,9 +37,12 @@ class Disposition:
     arm: str | None = None
     received_allocated: bool | None = None
     not_received_reason: str = ""
-    # timepoint -> "followed_up" | "lost" | "discontinued"
+    # timepoint -> one of FOLLOW_UP_STATES; lost_reasons: timepoint -> why lost
     follow_up: Mapping[str, str] = field(default_factory=dict)
     lost_reasons: Mapping[str, str] = field(default_factory=dict)
+    # Discontinued the intervention (withdrew from treatment); still followed up if they allow.
+    discontinued: bool = False
+    discontinued_reason: str = ""
     analysed: bool | None = None
     not_analysed_reason: str = ""
 
@@ -43,8 +54,10 @@ class ArmFlow:
     received: int
     not_received: int
     not_received_reasons: dict[str, int]
-    follow_up: dict[str, dict[str, int]]  # timepoint -> {followed_up, lost, discontinued}
+    follow_up: dict[str, dict[str, int]]  # timepoint -> {state: n} (FOLLOW_UP_STATES)
     lost_reasons: dict[str, dict[str, int]]
+    discontinued: int
+    discontinued_reasons: dict[str, int]
     analysed: int
     not_analysed: int
     not_analysed_reasons: dict[str, int]
@@ -59,6 +72,10 @@ class ConsortCounts:
     arms: tuple[ArmFlow, ...]
     timepoints: tuple[str, ...]
     awaiting: int = 0
+    timepoint_labels: Mapping[str, str] = field(default_factory=dict)
+
+    def label(self, timepoint: str) -> str:
+        return self.timepoint_labels.get(timepoint, timepoint)
 
     def rows(self) -> list[tuple[str, str, int]]:
         """Return (stage, box, count) rows, for the table and the CSV download."""
@@ -78,22 +95,42 @@ class ConsortCounts:
                 ("Allocation", f"{flow.arm}: received allocated intervention", flow.received),
                 ("Allocation", f"{flow.arm}: did not receive it", flow.not_received),
             ]
+            out += [
+                ("Allocation", f"{flow.arm}: did not receive it: {reason}", n)
+                for reason, n in flow.not_received_reasons.items()
+            ]
+            out.append(("Follow-up", f"{flow.arm}: discontinued intervention", flow.discontinued))
+            out += [
+                ("Follow-up", f"{flow.arm}: discontinued intervention: {reason}", n)
+                for reason, n in flow.discontinued_reasons.items()
+            ]
             for timepoint in self.timepoints:
+                stage = f"Follow-up {self.label(timepoint)}"
                 counts = flow.follow_up.get(timepoint, {})
-                for status in ("followed_up", "lost", "discontinued"):
-                    label = status.replace("_", " ")
-                    out.append(
-                        (f"Follow-up {timepoint}", f"{flow.arm}: {label}", counts.get(status, 0))
-                    )
+                for state, label in FOLLOW_UP_STATES.items():
+                    out.append((stage, f"{flow.arm}: {label.lower()}", counts.get(state, 0)))
+                    if state == "lost":
+                        out += [
+                            (stage, f"{flow.arm}: lost to follow-up: {reason}", n)
+                            for reason, n in flow.lost_reasons.get(timepoint, {}).items()
+                        ]
             out += [
                 ("Analysis", f"{flow.arm}: analysed", flow.analysed),
                 ("Analysis", f"{flow.arm}: excluded from analysis", flow.not_analysed),
+            ]
+            out += [
+                ("Analysis", f"{flow.arm}: excluded from analysis: {reason}", n)
+                for reason, n in flow.not_analysed_reasons.items()
             ]
         return out
 
 
 def consort_counts(
-    dispositions: Iterable[Disposition], *, arms: Sequence[str], timepoints: Sequence[str]
+    dispositions: Iterable[Disposition],
+    *,
+    arms: Sequence[str],
+    timepoints: Sequence[str],
+    timepoint_labels: Mapping[str, str] | None = None,
 ) -> ConsortCounts:
     """Count every CONSORT box from the dispositions."""
     people = list(dispositions)
@@ -132,6 +169,12 @@ def consort_counts(
                 ),
                 follow_up=follow_up,
                 lost_reasons=lost,
+                discontinued=sum(p.discontinued for p in group),
+                discontinued_reasons=dict(
+                    Counter(
+                        p.discontinued_reason or "Not recorded" for p in group if p.discontinued
+                    )
+                ),
                 analysed=sum(p.analysed is True for p in group),
                 not_analysed=sum(p.analysed is False for p in group),
                 not_analysed_reasons=dict(
@@ -151,6 +194,7 @@ def consort_counts(
         arms=tuple(flows),
         timepoints=tuple(timepoints),
         awaiting=len(awaiting),
+        timepoint_labels=dict(timepoint_labels or {}),
     )
 
 
@@ -159,10 +203,19 @@ def consort_counts(
 _W, _BOX_W, _LINE = 760, 300, 16
 
 
+def _fit(line: str, limit: int) -> str:
+    if len(line) <= limit:
+        return line
+    count = line[line.rfind(" (n=") :] if line.endswith(")") and " (n=" in line else ""
+    return line[: limit - len(count) - 1].rstrip() + "…" + count
+
+
 def _box(x: float, y: float, lines: Sequence[str], href: str | None, w: float = _BOX_W) -> str:
     height = 12 + _LINE * len(lines)
+    # Long free-text reasons are cut to fit the box; the table beside the diagram has them whole.
+    fits = max(10, int((w - 16) / 6.5))
     text = "".join(
-        f'<tspan x="{x + 8}" dy="{_LINE if i else 18}">{escape(line)}</tspan>'
+        f'<tspan x="{x + 8}" dy="{_LINE if i else 18}">{escape(_fit(line, fits))}</tspan>'
         for i, line in enumerate(lines)
     )
     body = (
@@ -193,7 +246,8 @@ def consort_svg(
 ) -> str:
     """Return the flow diagram as an SVG document; `links` maps box keys to URLs.
 
-    Box keys: "assessed", "excluded", "randomised", "allocated:<arm>", "analysed:<arm>".
+    Box keys: "assessed", "excluded", "randomised", "allocated:<arm>",
+    "follow_up:<arm>:<timepoint>", "analysed:<arm>".
     """
     names = dict(arm_names or {})
     links = dict(links or {})
@@ -233,14 +287,29 @@ def consort_svg(
         ] + [f"   {reason} (n={n})" for reason, n in flow.not_received_reasons.items()]
         parts.append(_box(x, yy, allocated, links.get(f"allocated:{flow.arm}"), w=width))
         yy += _height(allocated) + 30
-        for timepoint in counts.timepoints:
+        for index, timepoint in enumerate(counts.timepoints):
             status = flow.follow_up.get(timepoint, {})
             lines = [
-                f"Follow-up at {timepoint}",
+                f"Follow-up: {counts.label(timepoint)}",
                 f"• Followed up (n={status.get('followed_up', 0)})",
                 f"• Lost to follow-up (n={status.get('lost', 0)})",
             ] + [f"   {r} (n={n})" for r, n in flow.lost_reasons.get(timepoint, {}).items()]
-            lines.append(f"• Discontinued (n={status.get('discontinued', 0)})")
+            if status.get("due"):
+                lines.append(f"• In window, not yet collected (n={status['due']})")
+            if status.get("not_yet_due"):
+                lines.append(f"• Not yet due (n={status['not_yet_due']})")
+            if index == 0:
+                # Discontinuing the intervention is not a follow-up state: shown once per arm.
+                lines.append(f"• Discontinued intervention (n={flow.discontinued})")
+                lines += [f"   {r} (n={n})" for r, n in flow.discontinued_reasons.items()]
+            parts.append(_arrow(x + width / 2, yy - 30, x + width / 2, yy))
+            parts.append(
+                _box(x, yy, lines, links.get(f"follow_up:{flow.arm}:{timepoint}"), w=width)
+            )
+            yy += _height(lines) + 30
+        if not counts.timepoints:
+            lines = ["Follow-up", f"• Discontinued intervention (n={flow.discontinued})"]
+            lines += [f"   {r} (n={n})" for r, n in flow.discontinued_reasons.items()]
             parts.append(_arrow(x + width / 2, yy - 30, x + width / 2, yy))
             parts.append(_box(x, yy, lines, None, w=width))
             yy += _height(lines) + 30

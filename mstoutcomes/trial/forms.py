@@ -1,13 +1,22 @@
-"""Forms for enrolling, eligibility, consent and withdrawal."""
+"""Forms for enrolling, eligibility, consent, withdrawal and protocol deviations."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from django import forms
+from django.db.models import QuerySet
 
-from mstoutcomes.core.forms import gds_date
-from mstoutcomes.trial.models import ConsentKind, WithdrawalLevel
+from mstoutcomes.accounts.models import Site
+from mstoutcomes.core.forms import ServiceForm, gds_date
+from mstoutcomes.trial.models import (
+    ConsentKind,
+    DeviationCategory,
+    DeviationSeverity,
+    Participant,
+    ProtocolDeviation,
+    WithdrawalLevel,
+)
 
 
 class _GdsForm(forms.Form):
@@ -87,3 +96,70 @@ class WithdrawalForm(_GdsForm):
     reason = forms.CharField(
         label="Reason", required=False, widget=forms.Textarea(attrs={"rows": 2})
     )
+
+
+class DeviationForm(ServiceForm):
+    """Log or change a protocol deviation; the service checks dates, site and participant."""
+
+    occurred_on = gds_date("Date it happened")
+    identified_on = gds_date("Date it was identified")
+    reported_to_sponsor_on = gds_date(
+        "Date reported to the sponsor",
+        required=False,
+        help_text="Leave empty if not reported yet. For example, 27 3 2026",
+    )
+    submit_label = "Save deviation"
+
+    class Meta:
+        model = ProtocolDeviation
+        fields = [
+            "site",
+            "participant",
+            "occurred_on",
+            "identified_on",
+            "category",
+            "severity",
+            "description",
+            "corrective_action",
+            "reported_to_sponsor_on",
+        ]
+        widgets = {
+            "category": forms.RadioSelect,
+            "severity": forms.RadioSelect,
+            "description": forms.Textarea(attrs={"rows": 4}),
+            "corrective_action": forms.Textarea(attrs={"rows": 3}),
+        }
+
+    def __init__(
+        self, *args: Any, sites: list[Site], participants: QuerySet[Participant], **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        site_field = self.fields["site"]
+        assert isinstance(site_field, forms.ModelChoiceField)
+        site_field.queryset = Site.objects.filter(pk__in=[s.pk for s in sites]).order_by("name")
+        site_field.empty_label = None if len(sites) == 1 else "Choose a site"
+        who = self.fields["participant"]
+        assert isinstance(who, forms.ModelChoiceField)
+        who.queryset = participants
+        who.label_from_instance = lambda p: p.young_person.study_id  # type: ignore[method-assign]
+        who.empty_label = "Not about one participant"
+        for name in ("category", "severity"):
+            field = self.fields[name]
+            assert isinstance(field, forms.ChoiceField)
+            field.choices = [c for c in field.choices if c[0]]
+
+
+class DeviationFilterForm(_GdsForm):
+    category = forms.ChoiceField(
+        label="Category", required=False, choices=[("", "All"), *DeviationCategory.choices]
+    )
+    severity = forms.ChoiceField(
+        label="Severity", required=False, choices=[("", "All"), *DeviationSeverity.choices]
+    )
+    site = forms.TypedChoiceField(label="Site", required=False, coerce=int, empty_value=None)
+
+    def __init__(self, *args: Any, sites: list[Site], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        site = self.fields["site"]
+        assert isinstance(site, forms.ChoiceField)
+        site.choices = [("", "All sites"), *((s.pk, s.name) for s in sites)]

@@ -196,3 +196,90 @@ class Allocation(models.Model):
 
     def delete(self, *args: object, **kwargs: object):  # type: ignore[override]
         raise ValidationError("An allocation cannot be deleted.")
+
+
+class DeviationCategory(models.TextChoices):
+    ELIGIBILITY = "eligibility", "Eligibility"
+    CONSENT = "consent", "Consent"
+    RANDOMISATION = "randomisation", "Randomisation"
+    INTERVENTION = "intervention", "Intervention delivery"
+    ASSESSMENT_WINDOW = "assessment_window", "Assessment outside window"
+    DATA = "data", "Data or confidentiality"
+    OTHER = "other", "Other"
+
+
+class DeviationSeverity(models.TextChoices):
+    MINOR = "minor", "Minor"
+    MAJOR = "major", "Major"
+    SERIOUS_BREACH = "serious_breach", "Serious breach"
+
+
+class ProtocolDeviation(TimeStampedModel):
+    """A departure from the trial protocol: what happened, how bad, and what was done about it."""
+
+    trial = models.ForeignKey(Trial, on_delete=models.PROTECT, related_name="deviations")
+    participant = models.ForeignKey(
+        Participant,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="deviations",
+        help_text="Leave empty when the deviation is not about one participant.",
+    )
+    site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="trial_deviations")
+    occurred_on = models.DateField("Date it happened")
+    identified_on = models.DateField("Date it was identified")
+    category = models.CharField(max_length=30, choices=DeviationCategory.choices)
+    severity = models.CharField(max_length=20, choices=DeviationSeverity.choices)
+    description = models.TextField("What happened")
+    corrective_action = models.TextField("Corrective and preventive action", blank=True)
+    reported_to_sponsor_on = models.DateField("Date reported to the sponsor", null=True, blank=True)
+    recorded_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+
+    history = HistoricalRecords(excluded_fields=["created_at", "updated_at"])
+
+    class Meta:
+        ordering = ["-identified_on", "-pk"]
+        indexes = [
+            models.Index(fields=["trial", "identified_on"], name="deviation_trial_identified"),
+            models.Index(fields=["trial", "category"], name="deviation_trial_category"),
+            models.Index(fields=["trial", "severity"], name="deviation_trial_severity"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_severity_display()} {self.get_category_display().lower()} deviation"
+
+    def clean(self) -> None:
+        from mstoutcomes.core.dates import today
+
+        errors: dict[str, str] = {}
+        now = today()
+        labels = {
+            "occurred_on": "date it happened",
+            "identified_on": "date it was identified",
+            "reported_to_sponsor_on": "date reported to the sponsor",
+        }
+        for name, label in labels.items():
+            value = getattr(self, name)
+            if value is not None and value > now:
+                errors[name] = f"The {label} cannot be in the future."
+        if (
+            "identified_on" not in errors
+            and self.occurred_on
+            and self.identified_on
+            and self.identified_on < self.occurred_on
+        ):
+            errors["identified_on"] = "A deviation cannot be identified before it happened."
+        reported = self.reported_to_sponsor_on
+        if reported and self.identified_on and reported < self.identified_on and not errors:
+            errors["reported_to_sponsor_on"] = (
+                "A deviation cannot be reported to the sponsor before it was identified."
+            )
+        if self.participant_id is not None and self.trial_id is not None:
+            participant = self.participant
+            if participant is not None and participant.trial_id != self.trial_id:
+                errors["participant"] = "This participant is in another trial."
+            elif participant is not None and self.site_id and participant.site_id != self.site_id:
+                errors["participant"] = "This participant is at another site."
+        if errors:
+            raise ValidationError(errors)

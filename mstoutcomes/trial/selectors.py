@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.db.models import QuerySet
@@ -22,16 +22,164 @@ def trials_visible_to(*, user: Any) -> QuerySet[Trial]:
     return Trial.objects.filter(sites__in=site_ids).distinct()
 
 
-def _follow_up(participant: Participant) -> tuple[dict[str, str], dict[str, str]]:
-    # Seam for the measures schedule: follow-up status per timepoint comes from it once the
-    # measures app records assessments against the trial's schedule. Until then: none.
-    return {}, {}
+@dataclass(frozen=True)
+class FollowUpPoint:
+    """One follow-up timepoint of the trial's research schedule, anchored on randomisation."""
+
+    schedule: str
+    code: str
+    label: str
+    offset_months: int
+    offset_days: int
+    window_before: int
+    window_after: int
+
+    def window(self, randomised_on: dt.date) -> tuple[dt.date, dt.date]:
+        """Return the dates the window opens and closes for someone randomised on a day."""
+        from mstoutcomes.measures.windows import add_months
+
+        due = add_months(randomised_on, self.offset_months) + dt.timedelta(days=self.offset_days)
+        return (
+            due - dt.timedelta(days=self.window_before),
+            due + dt.timedelta(days=self.window_after),
+        )
+
+
+def follow_up_points() -> list[FollowUpPoint]:
+    """Return the trial's follow-up timepoints: arm-neutral, after randomisation, in order."""
+    from mstoutcomes.measures import blinding, registry
+
+    neutral = blinding.arm_neutral_schedules()
+    points: dict[str, FollowUpPoint] = {}
+    for code, schedule in sorted(registry.schedules().items()):
+        if code not in neutral:
+            continue
+        for tp in schedule.timepoints:
+            if tp.anchor != "randomisation" or (tp.offset_months, tp.offset_days) <= (0, 0):
+                continue
+            points.setdefault(
+                tp.code,
+                FollowUpPoint(
+                    code,
+                    tp.code,
+                    tp.label,
+                    tp.offset_months,
+                    tp.offset_days,
+                    tp.window_before,
+                    tp.window_after,
+                ),
+            )
+    return sorted(points.values(), key=lambda p: (p.offset_months, p.offset_days, p.code))
+
+
+LOST_WITHDREW = "Withdrew from further data collection"
+LOST_REFUSED = "Refused"
+LOST_NOT_COLLECTED = "Not collected in window"
+
+
+@dataclass
+class _Recorded:
+    completed: bool = False
+    refused: bool = False
+    missed: list[str] = field(default_factory=list)
+
+
+def _recorded_at_follow_up(
+    trial: Trial, points: list[FollowUpPoint], cut_off: dt.date
+) -> dict[tuple[int, str], _Recorded]:
+    """Return what was recorded by the cut-off at each (young person, timepoint): one query."""
+    from django.utils import timezone
+
+    from mstoutcomes.measures.models import Assessment, AssessmentStatus
+
+    found: dict[tuple[int, str], _Recorded] = {}
+    if not points:
+        return found
+    by_schedule = {(p.schedule, p.code) for p in points}
+    rows = (
+        Assessment.objects.unscoped()
+        .filter(
+            young_person__trial_participations__trial=trial,
+            schedule__in={p.schedule for p in points},
+            timepoint__in={p.code for p in points},
+        )
+        .values_list(
+            "young_person_id",
+            "schedule",
+            "timepoint",
+            "status",
+            "completed_on",
+            "created_at",
+            "reason",
+        )
+    )
+    for person, schedule, code, status, completed_on, created_at, reason in rows:
+        if (schedule, code) not in by_schedule:
+            continue
+        record = found.setdefault((person, code), _Recorded())
+        if status == AssessmentStatus.COMPLETED:
+            if completed_on is not None and completed_on <= cut_off:
+                record.completed = True
+        elif timezone.localdate(created_at) <= cut_off:
+            if status == AssessmentStatus.REFUSED:
+                record.refused = True
+            else:
+                record.missed.append(reason.strip() or "no reason given")
+    return found
+
+
+def _follow_up(
+    randomised_on: dt.date,
+    *,
+    person_id: int,
+    points: list[FollowUpPoint],
+    recorded: dict[tuple[int, str], _Recorded],
+    withdrew_data: bool,
+    cut_off: dt.date,
+) -> tuple[dict[str, str], dict[str, str]]:
+    """Return each timepoint's state at the cut-off, and why the person was lost where lost.
+
+    A completed assessment (in or out of window) counts as followed up; otherwise a withdrawal
+    from further data collection, a refusal or a missed assessment loses them (withdrawal also
+    at timepoints not yet due: they will not be seen); an open window is "due", a window not
+    yet open "not yet due", and a window closed with nothing recorded lost.
+    """
+    states: dict[str, str] = {}
+    lost: dict[str, str] = {}
+    for point in points:
+        record = recorded.get((person_id, point.code), _Recorded())
+        opens, closes = point.window(randomised_on)
+        if record.completed:
+            states[point.code] = "followed_up"
+            continue
+        if withdrew_data:
+            reason = LOST_WITHDREW
+        elif record.refused:
+            reason = LOST_REFUSED
+        elif record.missed:
+            reason = f"Missed: {sorted(record.missed)[0]}"
+        elif cut_off < opens:
+            states[point.code] = "not_yet_due"
+            continue
+        elif cut_off <= closes:
+            states[point.code] = "due"
+            continue
+        else:
+            reason = LOST_NOT_COLLECTED
+        states[point.code] = "lost"
+        lost[point.code] = reason
+    return states, lost
 
 
 def consort_dispositions(
     *, trial: Trial, cut_off: dt.date, site_id: int | None = None
 ) -> list[Disposition]:
-    """Return one disposition per person assessed for the trial by the cut-off date."""
+    """Return one disposition per person assessed for the trial by the cut-off date.
+
+    Runs a fixed number of queries however many participants there are.
+    """
+    from django.utils import timezone
+
     participants = (
         Participant.objects.unscoped()
         .filter(trial=trial, created_at__date__lte=cut_off)
@@ -45,12 +193,17 @@ def consort_dispositions(
         .filter(young_person__trial_participations__trial=trial)
         .values_list("young_person_id", flat=True)
     )
+    points = follow_up_points()
+    recorded = _recorded_at_follow_up(trial, points, cut_off)
+    reference = trial.spec.reference_arm.code
+    data_levels = {WithdrawalLevel.FURTHER_DATA, WithdrawalLevel.DATA_USE}
     out = []
     for p in participants:
         allocation = getattr(p, "allocation", None)
         if allocation is not None and allocation.allocated_at.date() > cut_off:
             allocation = None
-        withdrawals = {w.level for w in p.withdrawals.all() if w.withdrawn_on <= cut_off}
+        by_cut_off = [w for w in p.withdrawals.all() if w.withdrawn_on <= cut_off]
+        withdrawals = {w.level for w in by_cut_off}
         if allocation is None:
             declined = any(c.given is False for c in p.consents.all() if c.recorded_on <= cut_off)
             reason = (
@@ -64,7 +217,6 @@ def consort_dispositions(
             )
             out.append(Disposition(p.young_person.study_id, excluded_reason=reason))
             continue
-        reference = trial.spec.reference_arm.code
         if allocation.arm == reference:
             received, why_not = True, ""
         else:
@@ -78,7 +230,15 @@ def consort_dispositions(
                     else "Not started"
                 )
             )
-        follow_up, lost = _follow_up(p)
+        follow_up, lost = _follow_up(
+            timezone.localdate(allocation.allocated_at),
+            person_id=p.young_person_id,
+            points=points,
+            recorded=recorded,
+            withdrew_data=bool(withdrawals & data_levels),
+            cut_off=cut_off,
+        )
+        stopped = [w for w in by_cut_off if w.level == WithdrawalLevel.TREATMENT]
         out.append(
             Disposition(
                 p.young_person.study_id,
@@ -87,6 +247,10 @@ def consort_dispositions(
                 not_received_reason=why_not,
                 follow_up=follow_up,
                 lost_reasons=lost,
+                discontinued=bool(stopped),
+                discontinued_reason=(stopped[0].reason.strip() or "Withdrew from treatment")
+                if stopped
+                else "",
                 analysed=WithdrawalLevel.DATA_USE not in withdrawals,
                 not_analysed_reason="Withdrew use of their data"
                 if WithdrawalLevel.DATA_USE in withdrawals
@@ -120,27 +284,70 @@ def enrolable_choices(*, user: Any, trial: Trial) -> list[tuple[str, str]]:
     return [(study_id, study_id) for study_id in people]
 
 
-def box_members(*, user: Any, trial: Trial, box: str, cut_off: dt.date) -> list[str] | None:
-    """Return the study IDs behind a CONSORT box that the user may see, or None if no such box."""
+def box_members(
+    *, user: Any, trial: Trial, box: str, cut_off: dt.date, site_id: int | None = None
+) -> list[tuple[str, str]] | None:
+    """Return (study ID, note) behind a CONSORT box that the user may see, or None if no such box.
+
+    Boxes: "assessed", "excluded", "randomised", "allocated:<arm>", "analysed:<arm>" and
+    "follow_up:<arm>:<timepoint>" (the note gives each person's state at that timepoint).
+    """
+    from mstoutcomes.trial.consort import EXCLUSION_REASONS, FOLLOW_UP_STATES
+
     visible = set(
         participants_visible_to(user=user, trial=trial).values_list(
             "young_person__study_id", flat=True
         )
     )
     dispositions = [
-        d for d in consort_dispositions(trial=trial, cut_off=cut_off) if d.participant_id in visible
+        d
+        for d in consort_dispositions(trial=trial, cut_off=cut_off, site_id=site_id)
+        if d.participant_id in visible
     ]
+    kind, _, rest = box.partition(":")
+    arm, _, timepoint = rest.partition(":")
+    arms = trial.spec.arm_codes
+    chosen: list[tuple[str, str]]
     if box == "assessed":
-        chosen = dispositions
+        chosen = [(d.participant_id, "") for d in dispositions]
     elif box == "excluded":
-        chosen = [d for d in dispositions if d.arm is None and d.excluded_reason is not None]
+        chosen = [
+            (d.participant_id, EXCLUSION_REASONS.get(d.excluded_reason or "", ""))
+            for d in dispositions
+            if d.arm is None and d.excluded_reason is not None
+        ]
     elif box == "randomised":
-        chosen = [d for d in dispositions if d.arm is not None]
-    elif box.startswith("allocated:") and box.split(":", 1)[1] in trial.spec.arm_codes:
-        chosen = [d for d in dispositions if d.arm == box.split(":", 1)[1]]
+        chosen = [(d.participant_id, "") for d in dispositions if d.arm is not None]
+    elif kind == "allocated" and arm in arms and not timepoint:
+        chosen = [
+            (
+                d.participant_id,
+                "Received allocated intervention"
+                if d.received_allocated
+                else f"Did not receive it: {d.not_received_reason}",
+            )
+            for d in dispositions
+            if d.arm == arm
+        ]
+    elif kind == "analysed" and arm in arms and not timepoint:
+        chosen = [
+            (d.participant_id, "Analysed" if d.analysed else d.not_analysed_reason)
+            for d in dispositions
+            if d.arm == arm
+        ]
+    elif kind == "follow_up" and arm in arms and timepoint in {p.code for p in follow_up_points()}:
+        chosen = []
+        for d in dispositions:
+            if d.arm != arm:
+                continue
+            state = d.follow_up.get(timepoint, "")
+            note = FOLLOW_UP_STATES.get(state, state)
+            if state == "lost":
+                note = f"{note}: {d.lost_reasons.get(timepoint, '')}"
+            chosen.append((d.participant_id, note))
     else:
         return None
-    return sorted(d.participant_id for d in chosen)
+    return sorted(chosen)
 
 
 @dataclass(frozen=True)
@@ -217,5 +424,84 @@ def recruitment(*, trial: Trial, today: dt.date, arms_visible: bool) -> Recruitm
                     completed = sum((person, tp.code) in done for person in due)
                     follow_up.append((tp.label, arm, len(due), completed))
     return Recruitment(
-        sorted(months), by_site, trial.spec.target_per_site_month, balance, follow_up
+        _calendar_months(months, today),
+        by_site,
+        trial.spec.target_per_site_month,
+        balance,
+        follow_up,
+    )
+
+
+def _calendar_months(months: set[str], today: dt.date) -> list[str]:
+    """Return every month from the first randomisation to this month, months with none included."""
+    if not months:
+        return []
+    year, month = (int(part) for part in min(months).split("-"))
+    last = max(max(months), f"{today:%Y-%m}")
+    out = []
+    while f"{year:04d}-{month:02d}" <= last:
+        out.append(f"{year:04d}-{month:02d}")
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return out
+
+
+@dataclass(frozen=True)
+class DeviationQuery:
+    category: str = ""
+    severity: str = ""
+    site_id: int | None = None
+
+
+def deviation_sites(*, user: Any, trial: Trial, perm: Perm = Perm.VIEW_DEVIATIONS) -> list[Any]:
+    """Return the trial's sites at which the user holds the permission (view or record)."""
+    return list(trial.sites.filter(pk__in=site_ids_with_perm(user, perm)).order_by("name"))
+
+
+def deviations_visible_to(
+    *, user: Any, trial: Trial, query: DeviationQuery | None = None
+) -> QuerySet[Any]:
+    """Return the trial's protocol deviations at sites where the user may see the log."""
+    from mstoutcomes.trial.models import ProtocolDeviation
+
+    query = query or DeviationQuery()
+    found = ProtocolDeviation.objects.filter(
+        trial=trial, site_id__in=site_ids_with_perm(user, Perm.VIEW_DEVIATIONS)
+    ).select_related("site", "participant__young_person", "recorded_by")
+    if query.category:
+        found = found.filter(category=query.category)
+    if query.severity:
+        found = found.filter(severity=query.severity)
+    if query.site_id is not None:
+        found = found.filter(site_id=query.site_id)
+    return found.order_by("-identified_on", "-pk")
+
+
+@dataclass(frozen=True)
+class DeviationSummary:
+    total: int
+    by_severity: list[tuple[str, int]]  # (label, n) in severity order
+    by_category: list[tuple[str, int]]  # (label, n), categories with any
+    not_reported_serious: int  # serious breaches not yet reported to the sponsor
+
+
+def deviation_summary(*, user: Any, trial: Trial) -> DeviationSummary:
+    """Count the deviations the user may see, by severity and category (one query)."""
+    from collections import Counter
+
+    from mstoutcomes.trial.models import DeviationCategory, DeviationSeverity
+
+    rows = list(
+        deviations_visible_to(user=user, trial=trial).values_list(
+            "severity", "category", "reported_to_sponsor_on"
+        )
+    )
+    severities = Counter(r[0] for r in rows)
+    categories = Counter(r[1] for r in rows)
+    return DeviationSummary(
+        total=len(rows),
+        by_severity=[(s.label, severities.get(s.value, 0)) for s in DeviationSeverity],
+        by_category=[(c.label, categories[c.value]) for c in DeviationCategory if categories[c]],
+        not_reported_serious=sum(
+            r[0] == DeviationSeverity.SERIOUS_BREACH and r[2] is None for r in rows
+        ),
     )

@@ -42,6 +42,7 @@ from mstoutcomes.trial.models import (
     ConsentRecord,
     Method,
     Participant,
+    ProtocolDeviation,
     StratumList,
     Trial,
     Withdrawal,
@@ -435,3 +436,145 @@ def allocation_reveal(*, by: User, participant: Participant, reason: str) -> str
         data={"reason": reason.strip(), "young_person": participant.young_person.study_id},
     )
     return allocation.arm
+
+
+def consort_export_record(
+    *,
+    by: User,
+    trial: Trial,
+    fmt: str,
+    cut_off: dt.date,
+    site: Site | None = None,
+    request: HttpRequest | None = None,
+) -> None:
+    """Record that someone downloaded the CONSORT counts (CSV) or diagram (PDF)."""
+    require(user_has_perm(by, Perm.UNBLIND), "You cannot download the CONSORT diagram.")
+    audit_record(
+        actor=by,
+        action="trial.consort.exported",
+        obj=trial,
+        site=site,
+        data={"format": fmt, "cut_off": cut_off.isoformat(), "site": site.code if site else ""},
+        request=request,
+    )
+
+
+DEVIATION_FIELDS = (
+    "participant",
+    "site",
+    "occurred_on",
+    "identified_on",
+    "category",
+    "severity",
+    "description",
+    "corrective_action",
+    "reported_to_sponsor_on",
+)
+
+
+def _check_deviation_site(by: User, trial: Trial, site: Site | None) -> None:
+    from django.core.exceptions import ValidationError
+
+    if site is None or not trial.sites.filter(pk=site.pk).exists():
+        raise ValidationError({"site": "Choose a site that takes part in this trial."})
+    require(
+        user_has_perm(by, Perm.RECORD_DEVIATIONS, site=site.pk),
+        "You cannot record protocol deviations at this site.",
+    )
+
+
+def _deviation_data(deviation: ProtocolDeviation) -> dict[str, Any]:
+    return {
+        "category": deviation.category,
+        "severity": deviation.severity,
+        "site": deviation.site.code,
+        "young_person": deviation.participant.young_person.study_id
+        if deviation.participant
+        else "",
+    }
+
+
+@transaction.atomic
+def protocol_deviation_record(
+    *,
+    by: User,
+    trial: Trial,
+    site: Site,
+    occurred_on: dt.date,
+    identified_on: dt.date,
+    category: str,
+    severity: str,
+    description: str,
+    participant: Participant | None = None,
+    corrective_action: str = "",
+    reported_to_sponsor_on: dt.date | None = None,
+    request: HttpRequest | None = None,
+) -> ProtocolDeviation:
+    """Log a protocol deviation at a trial site (trial and programme managers)."""
+    _check_deviation_site(by, trial, site)
+    deviation = ProtocolDeviation(
+        trial=trial,
+        participant=participant,
+        site=site,
+        occurred_on=occurred_on,
+        identified_on=identified_on,
+        category=category,
+        severity=severity,
+        description=description.strip(),
+        corrective_action=corrective_action.strip(),
+        reported_to_sponsor_on=reported_to_sponsor_on,
+        recorded_by=by,
+    )
+    clean_and_save(deviation)
+    # The description can reveal the arm: the audit trail keeps only what kind of deviation.
+    audit_record(
+        actor=by,
+        action="trial.deviation.recorded",
+        obj=deviation,
+        site=site,
+        data=_deviation_data(deviation),
+        request=request,
+    )
+    return deviation
+
+
+@transaction.atomic
+def protocol_deviation_update(
+    *,
+    by: User,
+    deviation: ProtocolDeviation,
+    request: HttpRequest | None = None,
+    **fields: Any,
+) -> ProtocolDeviation:
+    """Change a logged deviation (for example the corrective action or sponsor report date)."""
+    from mstoutcomes.core.services import assign_fields
+
+    _check_deviation_site(by, deviation.trial, deviation.site)
+    before = {name: getattr(deviation, name) for name in DEVIATION_FIELDS}
+    assign_fields(deviation, fields, allowed=DEVIATION_FIELDS)
+    _check_deviation_site(by, deviation.trial, deviation.site)
+    clean_and_save(deviation)
+    changed = sorted(name for name in DEVIATION_FIELDS if getattr(deviation, name) != before[name])
+    audit_record(
+        actor=by,
+        action="trial.deviation.updated",
+        obj=deviation,
+        site=deviation.site,
+        data={**_deviation_data(deviation), "fields": changed},
+        request=request,
+    )
+    return deviation
+
+
+def deviations_export_record(
+    *, by: User, trial: Trial, rows: int, request: HttpRequest | None = None
+) -> None:
+    """Record that someone downloaded the protocol deviations log (CSV)."""
+    require(user_has_perm(by, Perm.VIEW_DEVIATIONS), "You cannot see the deviations log.")
+    audit_record(
+        actor=by,
+        action="trial.deviations.exported",
+        obj=trial,
+        data={"rows": rows},
+        request=request,
+    )

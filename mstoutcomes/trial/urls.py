@@ -15,5 +15,9 @@ urlpatterns = [
     path("<str:code>/participants/<int:pk>/reveal/", views.allocation_reveal, name="reveal"),
     path("<str:code>/recruitment/", views.recruitment, name="recruitment"),
     path("<str:code>/consort/", views.consort, name="consort"),
+    path("<str:code>/consort/pdf/", views.consort_pdf, name="consort_pdf"),
     path("<str:code>/consort/participants/", views.box_participants, name="participants"),
+    path("<str:code>/deviations/", views.deviation_list, name="deviations"),
+    path("<str:code>/deviations/new/", views.deviation_edit, name="deviation_add"),
+    path("<str:code>/deviations/<int:pk>/", views.deviation_edit, name="deviation_edit"),
 ]

@@ -1,11 +1,15 @@
-"""Trial pages: overview, enrolment, a participant's consent and randomisation, CONSORT."""
+"""Trial pages: enrolment, consent and randomisation, recruitment, CONSORT, deviations log."""
 
 from __future__ import annotations
 
 import csv
+import datetime as dt
+from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -13,14 +17,18 @@ from django.utils.dateparse import parse_date
 from django.views.decorators.http import require_POST
 
 from mstoutcomes.accounts.decorators import current_user, perm_required
+from mstoutcomes.accounts.models import Site
 from mstoutcomes.accounts.permissions import Perm, user_has_perm
 from mstoutcomes.cases.models import YoungPerson
 from mstoutcomes.core.dates import today
-from mstoutcomes.trial import selectors, services
+from mstoutcomes.core.pdf import pdf_response, render_pdf
+from mstoutcomes.trial import charts, selectors, services
 from mstoutcomes.trial.consort import consort_counts, consort_method_text, consort_svg
 from mstoutcomes.trial.errors import RandomisationError
 from mstoutcomes.trial.forms import (
     ConsentForm,
+    DeviationFilterForm,
+    DeviationForm,
     EligibilityForm,
     EnrolForm,
     RevealForm,
@@ -29,9 +37,14 @@ from mstoutcomes.trial.forms import (
 from mstoutcomes.trial.models import Participant, Trial
 
 
-@perm_required(Perm.RANDOMISE)
+@perm_required(None)
 def trial_list(request: HttpRequest) -> HttpResponse:
-    """The trials at the user's sites."""
+    """The trials at the user's sites, for trial managers and readers of the deviations log."""
+    if not (
+        user_has_perm(request.user, Perm.RANDOMISE)
+        or user_has_perm(request.user, Perm.VIEW_DEVIATIONS)
+    ):
+        raise PermissionDenied("You do not have access to this page.")
     trials = selectors.trials_visible_to(user=request.user)
     return render(request, "trial/list.html", {"trials": trials, "nav": "trial"})
 
@@ -173,13 +186,24 @@ def recruitment(request: HttpRequest, code: str) -> HttpResponse:
     trial = _trial(request, code)
     arms_visible = user_has_perm(request.user, Perm.UNBLIND)
     data = selectors.recruitment(trial=trial, today=today(), arms_visible=arms_visible)
-    rows = []
+    rows, totals, sites = [], [], []
+    target = data.target_per_site_month
     for site_name, per_month in sorted(data.by_site.items()):
         running = 0
         for n, month in enumerate(data.months, start=1):
             running += per_month.get(month, 0)
-            target = data.target_per_site_month * n
-            rows.append((site_name, month, per_month.get(month, 0), running, target))
+            rows.append((site_name, month, per_month.get(month, 0), running, target * n))
+        sites.append(
+            {"site": site_name, "randomised": running, "target": target * len(data.months)}
+        )
+    n_sites = trial.sites.count()
+    overall = 0
+    for n, month in enumerate(data.months, start=1):
+        overall += sum(per_month.get(month, 0) for per_month in data.by_site.values())
+        totals.append(
+            {"month": month, "Randomised so far": overall, "Target so far": target * n_sites * n}
+        )
+    may_see_log = bool(selectors.deviation_sites(user=request.user, trial=trial))
     return render(
         request,
         "trial/recruitment.html",
@@ -187,27 +211,56 @@ def recruitment(request: HttpRequest, code: str) -> HttpResponse:
             "trial": trial,
             "data": data,
             "rows": rows,
+            "totals": totals,
+            "total_rows": [tuple(t.values()) for t in totals],
+            "sites": sites,
+            "cumulative_chart": charts.cumulative_against_target(
+                totals, title="Randomised so far against target, all sites"
+            ),
+            "site_chart": charts.site_bars(sites, title="Randomised by site (target so far)"),
             "arms_visible": arms_visible,
             "arm_codes": trial.spec.arm_codes,
+            "deviations": selectors.deviation_summary(user=request.user, trial=trial)
+            if may_see_log
+            else None,
             "nav": "trial",
         },
     )
 
 
+def _consort(request: HttpRequest, code: str) -> tuple[Trial, dt.date, Site | None, Any]:
+    """Return the trial, cut-off, site (or None: all) and the counts a CONSORT request asks for."""
+    trial = _trial(request, code)
+    cut_off = parse_date(request.GET.get("cut_off", "")) or today()
+    site_id = request.GET.get("site", "")
+    site = trial.sites.filter(pk=int(site_id)).first() if site_id.isdigit() else None
+    points = selectors.follow_up_points()
+    counts = consort_counts(
+        selectors.consort_dispositions(
+            trial=trial, cut_off=cut_off, site_id=site.pk if site else None
+        ),
+        arms=trial.spec.arm_codes,
+        timepoints=[p.code for p in points],
+        timepoint_labels={p.code: p.label for p in points},
+    )
+    return trial, cut_off, site, counts
+
+
+def _consort_title(trial: Trial, cut_off: dt.date, site: Site | None) -> str:
+    where = f", {site.name}" if site else ""
+    return f"CONSORT flow diagram, {trial.code}{where}, to {cut_off:%d %B %Y}"
+
+
 @perm_required(Perm.UNBLIND)
 def consort(request: HttpRequest, code: str) -> HttpResponse:
     """The CONSORT flow diagram from live data, up to a cut-off date, with its numbers."""
-    trial = _trial(request, code)
-    cut_off = parse_date(request.GET.get("cut_off", "")) or today()
-    site_id = request.GET.get("site")
-    site_id = int(site_id) if site_id and site_id.isdigit() else None
+    trial, cut_off, site, counts = _consort(request, code)
     spec = trial.spec
-    counts = consort_counts(
-        selectors.consort_dispositions(trial=trial, cut_off=cut_off, site_id=site_id),
-        arms=spec.arm_codes,
-        timepoints=[],
-    )
+    query = f"cut_off={cut_off}" + (f"&site={site.pk}" if site else "")
     if request.GET.get("format") == "csv":
+        services.consort_export_record(
+            by=current_user(request), trial=trial, fmt="csv", cut_off=cut_off, site=site
+        )
         response = HttpResponse(content_type="text/csv")
         response["Content-Disposition"] = f'attachment; filename="consort-{code}-{cut_off}.csv"'
         writer = csv.writer(response)
@@ -215,16 +268,16 @@ def consort(request: HttpRequest, code: str) -> HttpResponse:
         writer.writerows(counts.rows())
         return response
     box_url = reverse("trial:participants", args=[code])
-    links = {
-        key: f"{box_url}?box={key}&cut_off={cut_off}"
-        for key in ["assessed", "excluded", "randomised"]
-        + [f"allocated:{a}" for a in spec.arm_codes]
-    }
+    keys = ["assessed", "excluded", "randomised"]
+    for arm in spec.arm_codes:
+        keys += [f"allocated:{arm}", f"analysed:{arm}"]
+        keys += [f"follow_up:{arm}:{t}" for t in counts.timepoints]
+    links = {key: f"{box_url}?box={key}&{query}" for key in keys}
     svg = consort_svg(
         counts,
         arm_names={a.code: a.name for a in spec.arms},
         links=links,
-        title=f"CONSORT flow diagram, {trial.code}, to {cut_off:%d %B %Y}",
+        title=_consort_title(trial, cut_off, site),
     )
     return render(
         request,
@@ -234,12 +287,39 @@ def consort(request: HttpRequest, code: str) -> HttpResponse:
             "svg": svg,
             "rows": counts.rows(),
             "cut_off": cut_off,
+            "query": query,
             "nav": "trial",
             "method_text": consort_method_text(spec, reveal_block_sizes=False),
             "sites": trial.sites.all(),
-            "site_id": site_id,
+            "site_id": site.pk if site else None,
         },
     )
+
+
+@perm_required(Perm.UNBLIND)
+def consort_pdf(request: HttpRequest, code: str) -> HttpResponse:
+    """The CONSORT diagram, its numbers and the method text (items 8a to 10) as a PDF."""
+    trial, cut_off, site, counts = _consort(request, code)
+    spec = trial.spec
+    title = _consort_title(trial, cut_off, site)
+    services.consort_export_record(
+        by=current_user(request), trial=trial, fmt="pdf", cut_off=cut_off, site=site
+    )
+    pdf = render_pdf(
+        "trial/consort_print.html",
+        {
+            "title": title,
+            "trial": trial,
+            "site": site,
+            "cut_off": cut_off,
+            "printed_on": today(),
+            "svg": consort_svg(counts, arm_names={a.code: a.name for a in spec.arms}, title=title),
+            "rows": counts.rows(),
+            "method_text": consort_method_text(spec, reveal_block_sizes=False),
+        },
+    )
+    where = f"-{site.code}" if site else ""
+    return pdf_response(pdf, f"consort-{trial.code}{where}-{cut_off}.pdf")
 
 
 @perm_required(Perm.UNBLIND)
@@ -247,8 +327,14 @@ def box_participants(request: HttpRequest, code: str) -> HttpResponse:
     """The participants behind one CONSORT box, linked to their records."""
     trial = _trial(request, code)
     cut_off = parse_date(request.GET.get("cut_off", "")) or today()
-    box = request.GET.get("box", "")
-    people = selectors.box_members(user=request.user, trial=trial, box=box, cut_off=cut_off)
+    site_id = request.GET.get("site", "")
+    people = selectors.box_members(
+        user=request.user,
+        trial=trial,
+        box=request.GET.get("box", ""),
+        cut_off=cut_off,
+        site_id=int(site_id) if site_id.isdigit() else None,
+    )
     if people is None:
         raise Http404("No such box.")
     return render(
@@ -256,9 +342,144 @@ def box_participants(request: HttpRequest, code: str) -> HttpResponse:
         "trial/box.html",
         {
             "trial": trial,
-            "box": box,
+            "box": request.GET.get("box", ""),
             "people": people,
             "cut_off": cut_off,
             "nav": "trial",
         },
+    )
+
+
+# Protocol deviations
+
+RECORD = Perm.RECORD_DEVIATIONS
+
+
+def _deviation_trial(request: HttpRequest, code: str) -> tuple[Trial, list[Site]]:
+    trial = _trial(request, code)
+    sites = selectors.deviation_sites(user=request.user, trial=trial)
+    if not sites:
+        raise PermissionDenied("You cannot see this trial's protocol deviations.")
+    return trial, sites
+
+
+@perm_required(Perm.VIEW_DEVIATIONS)
+def deviation_list(request: HttpRequest, code: str) -> HttpResponse:
+    """The protocol deviations log, filtered by category, severity and site; CSV download."""
+    trial, sites = _deviation_trial(request, code)
+    form = DeviationFilterForm(request.GET or None, sites=sites)
+    data = form.cleaned_data if form.is_valid() else {}
+    query = selectors.DeviationQuery(
+        category=data.get("category", ""),
+        severity=data.get("severity", ""),
+        site_id=data.get("site"),
+    )
+    deviations = selectors.deviations_visible_to(user=request.user, trial=trial, query=query)
+    if request.GET.get("format") == "csv":
+        return _deviations_csv(request, trial, deviations)
+    params = request.GET.copy()
+    params.pop("page", None)
+    return render(
+        request,
+        "trial/deviations.html",
+        {
+            "trial": trial,
+            "form": form,
+            "page": Paginator(deviations, settings.PAGE_SIZE).get_page(request.GET.get("page")),
+            "querystring": params.urlencode(),
+            "filtered": any(data.values()),
+            "can_record": bool(
+                selectors.deviation_sites(user=request.user, trial=trial, perm=RECORD)
+            ),
+            "nav": "trial",
+        },
+    )
+
+
+def _deviations_csv(request: HttpRequest, trial: Trial, deviations: Any) -> HttpResponse:
+    rows = list(deviations)
+    services.deviations_export_record(by=current_user(request), trial=trial, rows=len(rows))
+    response = HttpResponse(content_type="text/csv")
+    response["Content-Disposition"] = f'attachment; filename="deviations-{trial.code}.csv"'
+    writer = csv.writer(response)
+    writer.writerow(
+        [
+            "id",
+            "site",
+            "participant",
+            "occurred_on",
+            "identified_on",
+            "category",
+            "severity",
+            "description",
+            "corrective_action",
+            "reported_to_sponsor_on",
+            "recorded_by",
+        ]
+    )
+    for d in rows:
+        writer.writerow(
+            [
+                d.pk,
+                d.site.code,
+                d.participant.young_person.study_id if d.participant else "",
+                d.occurred_on,
+                d.identified_on,
+                d.get_category_display(),
+                d.get_severity_display(),
+                d.description,
+                d.corrective_action,
+                d.reported_to_sponsor_on or "",
+                d.recorded_by,
+            ]
+        )
+    return response
+
+
+@perm_required(RECORD)
+def deviation_edit(request: HttpRequest, code: str, pk: int | None = None) -> HttpResponse:
+    """Log a protocol deviation, or change one already logged."""
+    trial = _trial(request, code)
+    sites = selectors.deviation_sites(user=request.user, trial=trial, perm=RECORD)
+    if not sites:
+        raise PermissionDenied("You cannot record protocol deviations in this trial.")
+    deviation = None
+    if pk is not None:
+        deviation = get_object_or_404(
+            selectors.deviations_visible_to(user=request.user, trial=trial), pk=pk
+        )
+        if deviation.site not in sites:
+            raise PermissionDenied("You can see this deviation but not change it.")
+    participants = (
+        selectors.participants_visible_to(user=request.user, trial=trial)
+        .filter(site__in=sites)
+        .order_by("young_person__study_id")
+    )
+    form = DeviationForm(
+        request.POST or None, instance=deviation, sites=sites, participants=participants
+    )
+    if request.method == "POST" and form.is_valid():
+        by, data = current_user(request), form.cleaned_data
+        try:
+            if deviation is None:
+                services.protocol_deviation_record(by=by, trial=trial, request=request, **data)
+            else:
+                services.protocol_deviation_update(
+                    by=by, deviation=deviation, request=request, **data
+                )
+        except ValidationError as error:
+            form.apply_service_errors(error)
+        else:
+            messages.success(request, "Protocol deviation saved.")
+            return redirect("trial:deviations", code=code)
+    return render(
+        request,
+        "trial/deviation_form.html",
+        {
+            "trial": trial,
+            "form": form,
+            "title": "Change a protocol deviation" if deviation else "Log a protocol deviation",
+            "nav": "trial",
+        },
+        status=400 if form.errors else 200,
     )

@@ -40,7 +40,9 @@ SCENARIO = [
         "P6",
         arm="MAU",
         received_allocated=True,
-        follow_up={"6m": "discontinued"},
+        follow_up={"6m": "not_yet_due"},
+        discontinued=True,
+        discontinued_reason="Family moved away",
         analysed=False,
         not_analysed_reason="Withdrew use of their data",
     ),
@@ -59,7 +61,10 @@ def test_counts_add_up_for_a_seeded_scenario():
     assert (mau.analysed, mau.not_analysed) == (0, 1)
     rows = {(stage, box): n for stage, box, n in counts.rows()}
     assert rows[("Enrolment", "Randomised")] == 3
-    assert rows[("Follow-up 6m", "MAU: discontinued")] == 1
+    assert rows[("Follow-up 6m", "MAU: not yet due")] == 1
+    assert rows[("Follow-up 6m", "MAU: lost to follow-up")] == 0
+    assert rows[("Follow-up", "MAU: discontinued intervention: Family moved away")] == 1
+    assert rows[("Follow-up 6m", "MST: lost to follow-up: Moved away")] == 1
 
 
 def test_counts_refuse_a_person_twice_or_an_unknown_arm():

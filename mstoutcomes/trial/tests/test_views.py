@@ -208,3 +208,127 @@ def test_recruitment_target_must_be_a_whole_number():
         parse_trial_config(
             {**CONFIG, "method": "blocks", "recruitment": {"target_per_site_month": -1}}
         )
+
+
+def test_consort_pdf_has_the_diagram_counts_and_method_and_is_audited(
+    client, trial, site_a, trial_manager, bob, other_manager
+):
+    from mstoutcomes.trial.services import participant_randomise
+    from mstoutcomes.trial.tests.conftest import ready
+
+    for _ in range(2):
+        participant = ready(
+            participant_enrol(by=None, trial=trial, young_person=YoungPersonFactory(site=site_a)),
+            trial_manager,
+        )
+        participant_randomise(by=trial_manager, participant=participant)
+    url = reverse("trial:consort_pdf", args=[trial.code])
+    client.force_login(trial_manager)
+    response = client.get(url, {"cut_off": dt.date.today().isoformat(), "site": site_a.pk})
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/pdf"
+    assert response.content.startswith(b"%PDF-")
+    assert f"consort-{trial.code}-AAA-" in response["Content-Disposition"]
+    event = AuditEvent.objects.get(action="trial.consort.exported")
+    assert event.data["format"] == "pdf" and event.data["site"] == "AAA"
+    statistician = member(Role.STATISTICIAN, site_a, username="stan")  # may not unblind
+    for refused, code in ((bob, 403), (statistician, 403), (other_manager, 404)):
+        client.force_login(refused)
+        assert client.get(url).status_code == code
+    assert AuditEvent.objects.filter(action="trial.consort.exported").count() == 1
+
+
+def test_consort_pdf_text_shows_the_counts_and_the_method(trial, site_a, trial_manager):
+    from mstoutcomes.core.pdf import render_pdf
+    from mstoutcomes.trial.consort import consort_counts, consort_method_text, consort_svg
+    from mstoutcomes.trial.selectors import consort_dispositions
+
+    participant_enrol(by=None, trial=trial, young_person=YoungPersonFactory(site=site_a))
+    counts = consort_counts(
+        consort_dispositions(trial=trial, cut_off=dt.date.today()),
+        arms=trial.spec.arm_codes,
+        timepoints=["t6"],
+        timepoint_labels={"t6": "Trial 6 months"},
+    )
+    pdf = render_pdf(
+        "trial/consort_print.html",
+        {
+            "title": "CONSORT",
+            "trial": trial,
+            "site": None,
+            "cut_off": dt.date.today(),
+            "printed_on": dt.date.today(),
+            "svg": consort_svg(counts),
+            "rows": counts.rows(),
+            "method_text": consort_method_text(trial.spec, reveal_block_sizes=False),
+        },
+        compress=False,
+    )
+    assert pdf.startswith(b"%PDF-") and b"/Type /Page" in pdf
+
+
+def test_consort_csv_download_is_audited(client, trial, trial_manager):
+    client.force_login(trial_manager)
+    client.get(reverse("trial:consort", args=[trial.code]), {"format": "csv"})
+    event = AuditEvent.objects.get(action="trial.consort.exported")
+    assert event.data["format"] == "csv" and event.data["site"] == ""
+
+
+def test_consort_page_has_follow_up_boxes_linked_to_their_participants(
+    client, trial, site_a, trial_manager
+):
+    from mstoutcomes.trial.services import participant_randomise
+    from mstoutcomes.trial.tests.conftest import ready
+
+    participant = ready(
+        participant_enrol(by=None, trial=trial, young_person=YoungPersonFactory(site=site_a)),
+        trial_manager,
+    )
+    arm = participant_randomise(by=trial_manager, participant=participant).arm
+    client.force_login(trial_manager)
+    html = client.get(reverse("trial:consort", args=[trial.code])).content.decode()
+    for label in ("Follow-up: Trial 6 months", "Follow-up: Trial 12 months", "Trial 18 months"):
+        assert label in html
+    assert "Not yet due (n=1)" in html and "Discontinued intervention (n=0)" in html
+    assert f"box=follow_up:{arm}:t6" in html and f"box=analysed:{arm}" in html
+    box = client.get(
+        reverse("trial:participants", args=[trial.code]), {"box": f"follow_up:{arm}:t6"}
+    )
+    assert box.context["people"] == [(participant.young_person.study_id, "Not yet due")]
+    missing = client.get(
+        reverse("trial:participants", args=[trial.code]), {"box": f"follow_up:{arm}:t99"}
+    )
+    assert missing.status_code == 404
+
+
+def test_recruitment_page_draws_charts_beside_the_tables(client, trial, site_a, trial_manager):
+    from mstoutcomes.trial.services import participant_randomise
+    from mstoutcomes.trial.tests.conftest import ready
+
+    client.force_login(trial_manager)
+    url = reverse("trial:recruitment", args=[trial.code])
+    assert "<svg" not in client.get(url).content.decode()  # nothing to draw yet
+    participant = ready(
+        participant_enrol(by=None, trial=trial, young_person=YoungPersonFactory(site=site_a)),
+        trial_manager,
+    )
+    participant_randomise(by=trial_manager, participant=participant)
+    response = client.get(url)
+    html = response.content.decode()
+    assert 'aria-label="Randomised so far against target, all sites"' in html
+    assert 'aria-label="Randomised by site (target so far)"' in html
+    assert response.context["sites"] == [{"site": "Site A", "randomised": 1, "target": 0}]
+    assert response.context["total_rows"][-1][1] == 1
+
+
+def test_recruitment_months_run_from_the_first_randomisation_to_this_month():
+    from mstoutcomes.trial.selectors import _calendar_months
+
+    assert _calendar_months(set(), dt.date(2026, 3, 1)) == []
+    assert _calendar_months({"2025-11", "2026-02"}, dt.date(2026, 3, 9)) == [
+        "2025-11",
+        "2025-12",
+        "2026-01",
+        "2026-02",
+        "2026-03",
+    ]
