@@ -4,7 +4,7 @@ The only module of the analysis library that reads the ORM. Each source of data 
 returning contract-shaped frames of strings, so the apps being built alongside plug in here:
 
 - ``participants_source``   young people with an MST episode (cases) — today's participants
-- ``trial_source``          arm and randomisation date (trial app) — seam, returns None today
+- ``trial_source``          randomised participants, arm and randomisation date (trial app)
 - ``discharge_source``      MST's ultimate outcomes at discharge (cases) — binary measurements
 - ``measures_source``       SDQ total difficulties by schedule timepoint (measures app)
 - ``events_source``         offences, exclusions, placements (outcomes app)
@@ -14,6 +14,12 @@ characters, with the key derived from ``SECRET_KEY``. Study IDs are already pseu
 service, but files leave it: the keyed pseudonym cannot be joined back to a study ID (or to the
 app's pages) without the key, yet it is stable, so the same records always give the same dataset
 hash. Rotating ``SECRET_KEY`` changes every pseudonym (and so every dataset hash).
+
+Trial sites: when the sites have randomised participants in a (non-test) trial, the export is the
+trial's intention-to-treat population instead of the young people with an MST episode — every
+randomised participant in the arm they were allocated, whatever happened after, anchored at the
+randomisation date — and the default plan is the trial analysis (``default_plan``).
+Participants who withdrew use of the data already collected are left out, and counted in a note.
 """
 
 from __future__ import annotations
@@ -21,12 +27,14 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
+import json
 from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 from django.conf import settings
+from django.utils import timezone
 
 from mstoutcomes.analysis.contract import (
     EVENT_COLUMNS,
@@ -38,6 +46,18 @@ from mstoutcomes.analysis.contract import (
 from mstoutcomes.analysis.synthetic import write_directory
 from mstoutcomes.cases.models import Episode, YoungPerson
 from mstoutcomes.core.dates import today
+
+PARTICIPANT_EXPORT_COLUMNS = [
+    "participant_id",
+    "arm",
+    "site",
+    "randomised_on",
+    "followup_end",
+    "sex",
+    "age_band",
+    "discharged_on",
+    "discharge_reason",
+]
 
 SERVICE_ARM = "MST"
 FOLLOW_UP_DAYS = 548  # 18 months after the start of MST, or the export date if sooner
@@ -85,10 +105,26 @@ def _age_band(age: int) -> str:
 
 
 @dataclass(frozen=True)
+class TrialPopulation:
+    """A trial's intention-to-treat participants at some sites, in contract shape."""
+
+    participants: pd.DataFrame  # participant_id is the study ID here; pseudonymised on export
+    title: str
+    arms: tuple[str, ...]  # arm names from the trial configuration, the reference arm first
+    factors: tuple[str, ...]  # stratification factors, each a participants column
+    notes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class Export:
     participants: pd.DataFrame
     measurements: pd.DataFrame
     events: pd.DataFrame
+    trial: TrialPopulation | None = None
+
+    @property
+    def notes(self) -> tuple[str, ...]:
+        return self.trial.notes if self.trial is not None else ()
 
 
 def participants_source(*, site_ids: Collection[int], as_of: dt.date) -> pd.DataFrame:
@@ -131,23 +167,133 @@ def participants_source(*, site_ids: Collection[int], as_of: dt.date) -> pd.Data
                 "discharge_reason": e["discharge_reason"] if discharged else "",
             }
         )
-    columns = [
-        "participant_id",
-        "arm",
-        "site",
-        "randomised_on",
-        "followup_end",
-        "sex",
-        "age_band",
-        "discharged_on",
-        "discharge_reason",
-    ]
-    return pd.DataFrame(rows, columns=columns)
+    return pd.DataFrame(rows, columns=PARTICIPANT_EXPORT_COLUMNS)
 
 
-def trial_source(*, site_ids: Collection[int]) -> pd.DataFrame | None:
-    """Return arm and randomised_on by study ID from the trial app (not built yet: None)."""
-    return None
+def trial_source(
+    *, site_ids: Collection[int], as_of: dt.date | None = None
+) -> TrialPopulation | None:
+    """Return the randomised participants of the sites' trial, or None if nobody is randomised.
+
+    Intention to treat: one row per randomised participant, in the arm allocated (its name in
+    the trial configuration), whatever happened after — withdrawal from treatment or from
+    further data collection included. Participants who withdrew use of the data already
+    collected are excluded (and counted in a note). Test-mode trials and allocations never
+    count. With more than one trial at the sites, the one with most participants is exported.
+    ``randomised_on`` is the allocation date; the stratification levels recorded at
+    randomisation become columns (covariates for the analysis).
+    """
+    from mstoutcomes.trial.models import Allocation, Trial, Withdrawal, WithdrawalLevel
+
+    as_of = as_of or today()
+    allocations = (
+        Allocation.objects.filter(
+            is_test=False,
+            trial__is_test_mode=False,
+            participant__site_id__in=site_ids,
+            allocated_at__date__lte=as_of,
+        )
+        .order_by("allocated_at", "pk")
+        .values(
+            "trial_id",
+            "participant_id",
+            "arm",
+            "allocated_at",
+            "participant__levels",
+            "participant__young_person_id",
+            "participant__young_person__study_id",
+            "participant__young_person__site__code",
+            "participant__young_person__sex",
+            "participant__young_person__date_of_birth",
+        )
+    )
+    rows = list(allocations)
+    if not rows:
+        return None
+    by_trial: dict[int, int] = {}
+    for row in rows:
+        by_trial[row["trial_id"]] = by_trial.get(row["trial_id"], 0) + 1
+    trial_id = max(by_trial, key=lambda t: (by_trial[t], -t))
+    trial = Trial.objects.get(pk=trial_id)
+    spec = trial.spec
+    names = {arm.code: arm.name for arm in spec.arms}
+    rows = [r for r in rows if r["trial_id"] == trial_id]
+    withdrawn = set(
+        Withdrawal.objects.filter(
+            participant_id__in=[r["participant_id"] for r in rows],
+            level=WithdrawalLevel.DATA_USE,
+        ).values_list("participant_id", flat=True)
+    )
+    notes = [f"Trial {trial.code}: {len(rows)} randomised participant(s) at these sites."]
+    if withdrawn:
+        notes.append(
+            f"{len(withdrawn)} randomised participant(s) withdrew use of the data already "
+            "collected and are excluded."
+        )
+    if len(by_trial) > 1:
+        notes.append(f"Participants of {len(by_trial) - 1} other trial(s) are not exported.")
+    episodes = _first_episodes_from(
+        {r["participant__young_person_id"]: _local_date(r["allocated_at"]) for r in rows}, as_of
+    )
+    factors = tuple(f.name for f in spec.factors)
+    records = []
+    for r in rows:
+        if r["participant_id"] in withdrawn:
+            continue
+        randomised = _local_date(r["allocated_at"])
+        born: dt.date = r["participant__young_person__date_of_birth"]
+        age = (
+            randomised.year
+            - born.year
+            - ((randomised.month, randomised.day) < (born.month, born.day))
+        )
+        episode = episodes.get(r["participant__young_person_id"])
+        discharged = episode[0] if episode else None
+        levels: dict[str, str] = r["participant__levels"] or {}
+        record = {
+            "participant_id": r["participant__young_person__study_id"],
+            "arm": names.get(r["arm"], r["arm"]),
+            "site": r["participant__young_person__site__code"],
+            "randomised_on": randomised.isoformat(),
+            "followup_end": min(as_of, randomised + dt.timedelta(days=FOLLOW_UP_DAYS)).isoformat(),
+            "sex": r["participant__young_person__sex"],
+            "age_band": _age_band(age),
+            "discharged_on": discharged.isoformat() if discharged else "",
+            "discharge_reason": episode[1] if episode and discharged else "",
+        }
+        # The levels the allocation used are the covariates (site, sex, age band…).
+        record.update({name: str(levels.get(name, record.get(name, ""))) for name in factors})
+        records.append(record)
+    columns = list(dict.fromkeys([*PARTICIPANT_EXPORT_COLUMNS, *factors]))
+    return TrialPopulation(
+        participants=pd.DataFrame(records, columns=columns),
+        title=trial.title,
+        arms=tuple(names[arm.code] for arm in spec.arms),
+        factors=factors,
+        notes=tuple(notes),
+    )
+
+
+def _local_date(moment: dt.datetime) -> dt.date:
+    return timezone.localdate(moment)
+
+
+def _first_episodes_from(
+    starts: dict[int, dt.date], as_of: dt.date
+) -> dict[int, tuple[dt.date | None, str]]:
+    """Return (discharge date or None, reason) of each young person's first episode after a date."""
+    found: dict[int, tuple[dt.date | None, str]] = {}
+    episodes = (
+        Episode.objects.unscoped()
+        .filter(young_person_id__in=list(starts), start_date__lte=as_of)
+        .order_by("young_person_id", "start_date")
+        .values_list("young_person_id", "start_date", "end_date", "discharge_reason")
+    )
+    for person, start, end, reason in episodes:
+        if person in found or start < starts[person]:
+            continue
+        found[person] = (end if end and end <= as_of else None, reason or "")
+    return found
 
 
 def discharge_source(*, site_ids: Collection[int], as_of: dt.date) -> pd.DataFrame:
@@ -237,12 +383,11 @@ def events_source(*, site_ids: Collection[int], as_of: dt.date) -> pd.DataFrame:
 def export_frames(*, site_ids: Collection[int], as_of: dt.date | None = None) -> Export:
     """Return the contract frames for the sites, with keyed pseudonyms in place of study IDs."""
     as_of = as_of or today()
-    participants = participants_source(site_ids=site_ids, as_of=as_of)
-    arms = trial_source(site_ids=site_ids)
-    if arms is not None:
-        participants = participants.drop(columns=["arm", "randomised_on"]).merge(
-            arms, on="participant_id", how="inner"
-        )
+    trial = trial_source(site_ids=site_ids, as_of=as_of)
+    if trial is None:
+        participants = participants_source(site_ids=site_ids, as_of=as_of)
+    else:
+        participants = trial.participants.copy()
     measurements = pd.concat(
         [
             frame
@@ -262,7 +407,9 @@ def export_frames(*, site_ids: Collection[int], as_of: dt.date | None = None) ->
     key = _key()
     for frame in (participants, measurements, events):
         frame["participant_id"] = frame["participant_id"].map(lambda s: pseudonym(s, key=key))
-    return Export(participants, measurements.reset_index(drop=True), events.reset_index(drop=True))
+    return Export(
+        participants, measurements.reset_index(drop=True), events.reset_index(drop=True), trial
+    )
 
 
 SDQ_OUTCOME = """
@@ -289,11 +436,14 @@ window_days = 365
 
 
 def default_plan(export: Export) -> str:
-    """Return the service-evaluation plan for what the export holds.
+    """Return the default plan for what the export holds.
 
-    The MST discharge outcomes always; parent SDQ change when baseline, discharge and 6-month
-    scores exist; offences before and after MST when any offence was recorded.
+    A trial export gets the trial analyses (``default_trial_plan``). Otherwise the service
+    evaluation: the MST discharge outcomes always; parent SDQ change when baseline, discharge
+    and 6-month scores exist; offences before and after MST when any offence was recorded.
     """
+    if export.trial is not None:
+        return default_trial_plan(export)
     plan = DEFAULT_SERVICE_PLAN
     m = export.measurements
     sdq_points = set(m.loc[m["outcome"] == "sdq_p_total", "timepoint"])
@@ -302,6 +452,86 @@ def default_plan(export: Export) -> str:
     if (export.events["event"] == "offence").any():
         plan += OFFENCES_OUTCOME
     return plan
+
+
+# The trial's SDQ: self-report (the research assessments' instrument), else parent report.
+TRIAL_SDQ = (("sdq_s_total", "self-report"), ("sdq_p_total", "parent"))
+TRIAL_BASELINE, TRIAL_6M = "t0", "t6"
+
+
+def _toml(value: object) -> str:
+    return json.dumps(value, ensure_ascii=False)  # JSON strings and lists are valid TOML
+
+
+def default_trial_plan(export: Export) -> str:
+    """Return the trial's intention-to-treat analyses, adjusted for the stratification factors.
+
+    ANCOVA of the 6-month SDQ total on its baseline (when both were collected); living at home
+    at discharge when it was recorded in every arm; offences (count, negative binomial) and
+    time to first offence (Cox) over follow-up, when any offence was recorded. Missing SDQ
+    scores are multiply imputed.
+    """
+    trial = export.trial
+    assert trial is not None
+    people, m = export.participants, export.measurements
+    covariates = [f for f in trial.factors if f in people.columns]
+    lines = [f"# {note}" for note in trial.notes]
+    lines += [
+        f"title = {_toml('Trial analysis: ' + trial.title)}",
+        f"arms = {_toml(list(trial.arms))}",
+        f"covariates = {_toml(covariates)}",
+        "mst_targets = true",
+    ]
+    outcomes = []
+    arm_of = people.set_index("participant_id")["arm"]
+    for measure, respondent in TRIAL_SDQ:
+        scores = m[(m["outcome"] == measure) & (m["value"] != "")]
+        if {TRIAL_BASELINE, TRIAL_6M} <= set(scores["timepoint"]):
+            outcomes.append(
+                f"""
+[[outcome]]
+name = "sdq_total_6m"
+label = "SDQ total difficulties at 6 months ({respondent})"
+measure = "{measure}"
+type = "continuous"
+timepoint = "{TRIAL_6M}"
+baseline = "{TRIAL_BASELINE}"
+direction = "lower_is_better"
+"""
+            )
+            lines += ["", "[missing]", 'method = "multiple_imputation"', "m = 20"]
+            break
+    home = m[(m["outcome"] == "living_at_home") & (m["value"] != "")]
+    if set(home["participant_id"].map(arm_of)) >= set(trial.arms):
+        outcomes.append(
+            """
+[[outcome]]
+name = "living_at_home"
+label = "Living at home at discharge"
+type = "binary"
+timepoint = "discharge"
+"""
+        )
+    if (export.events["event"] == "offence").any():
+        outcomes.append(
+            """
+[[outcome]]
+name = "offences"
+label = "Offences during follow-up"
+type = "count"
+event = "offence"
+window_days = 365
+
+[[outcome]]
+name = "time_to_first_offence"
+label = "Time to first offence"
+type = "time_to_event"
+event = "offence"
+"""
+        )
+    if not outcomes:
+        lines.insert(0, "# No trial outcome is recorded yet: add an [[outcome]] to analyse.")
+    return "\n".join(lines) + "\n" + "".join(outcomes)
 
 
 def export_dataset(

@@ -18,6 +18,8 @@ from mstoutcomes.analysis.estimators.missing import impute
 from mstoutcomes.analysis.results import ModelResult, _plain, pool_results
 
 Progress = Callable[[str], None]
+# Called as on_step(done, total, label): `done` of `total` steps are finished, `label` is under way.
+StepProgress = Callable[[int, int, str], None]
 # Failures of one analysis that should be reported, not stop the others.
 ANALYSIS_ERRORS = (ValueError, np.linalg.LinAlgError, PerfectSeparationError, ZeroDivisionError)
 ULTIMATE_OUTCOMES = ("living_at_home", "in_school_or_work", "no_new_arrests")
@@ -500,7 +502,9 @@ def imputation_frame(dataset: Dataset, frame: pd.DataFrame) -> pd.DataFrame:
     return numeric.join(frame[used])
 
 
-def run_plan(dataset: Dataset, *, progress: Progress | None = None) -> AnalysisResults:
+def run_plan(
+    dataset: Dataset, *, progress: Progress | None = None, on_step: StepProgress | None = None
+) -> AnalysisResults:
     """Run every analysis of the dataset's plan.
 
     Parameters
@@ -509,6 +513,10 @@ def run_plan(dataset: Dataset, *, progress: Progress | None = None) -> AnalysisR
         A validated dataset (``contract.load_dataset``).
     progress
         Called with a short description before each step.
+    on_step
+        Called as ``on_step(done, total, label)`` before each step and once at the end
+        (``done == total``); the steps are imputation (when needed), each outcome and MST's
+        targets (when the plan asks).
 
     Returns
     -------
@@ -516,31 +524,47 @@ def run_plan(dataset: Dataset, *, progress: Progress | None = None) -> AnalysisR
         The same dataset and plan always give the same numbers: imputations are seeded by the
         plan's ``[missing] seed``.
     """
-    say = progress or (lambda _message: None)
     plan = dataset.plan
     frame = participant_frame(dataset)
-    imputed = None
+    numeric = None
     if plan.is_trial and plan.missing.method == "multiple_imputation":
         numeric = imputation_frame(dataset, frame)
-        if numeric.isna().any().any():
-            say(f"Imputing missing values ({plan.missing.m} datasets)")
-            imputed = impute(
-                numeric,
-                m=plan.missing.m,
-                seed=plan.missing.seed,
-                iterations=plan.missing.iterations,
-            )
+        if not numeric.isna().any().any():
+            numeric = None
+    total = (numeric is not None) + len(plan.outcomes) + bool(plan.mst_targets)
+    done = 0
+
+    def say(message: str) -> None:
+        if progress is not None:
+            progress(message)
+        if on_step is not None:
+            on_step(done, total, message)
+
+    imputed = None
+    if numeric is not None:
+        say(f"Imputing missing values ({plan.missing.m} datasets)")
+        imputed = impute(
+            numeric,
+            m=plan.missing.m,
+            seed=plan.missing.seed,
+            iterations=plan.missing.iterations,
+        )
+        done += 1
     analyses = []
     for spec in plan.outcomes:
-        say(f"Analysing {spec.name}")
+        say(f"Analysing {spec.title}")
         outcome_frame = frame
         if spec.type in ("count", "time_to_event") and spec.event:
             outcome_frame = frame.join(event_frame(dataset, spec.event))
         analyses.append(analyse_outcome(spec, outcome_frame, dataset, imputed))
+        done += 1
     targets = None
     if plan.mst_targets:
         say("Comparing discharges with MST's targets")
         targets = mst_targets(dataset, frame)
+        done += 1
+    if on_step is not None:
+        on_step(done, total, "Analyses finished")
     counts = dataset.participants["arm"].value_counts()
     return AnalysisResults(
         plan=plan,

@@ -1,18 +1,25 @@
-"""Start, repeat and publish analysis runs; every one is audited.
+"""Queue, execute, repeat and publish analysis runs; every step is audited.
 
-Runs execute synchronously inside the request for now (a site's few hundred young people take
-seconds). The seam for a background task is ``analysis_run_execute``: a task worker can call it
-with a run created in the RUNNING state.
+A page queues a run (``analysis_run_start`` / ``analysis_run_repeat``) and a background task
+(``analysis.tasks.analysis_run_task``, run by ``mstoutcomes db_worker``) executes it with
+``analysis_run_execute``: freeze the pseudonymised export, fit the plan, write the reports. The
+run records its progress as each step finishes, so the page can show it. A run ends completed
+with every result, or failed with a readable message and no results at all.
 """
 
 from __future__ import annotations
 
+import html
 import json
+import logging
+import re
 import tempfile
 from pathlib import Path
+from typing import Any
 
 from django.db import transaction
 from django.http import HttpRequest
+from django.template.loader import render_to_string
 from django.utils import timezone
 
 from mstoutcomes.accounts.models import Site, User
@@ -22,10 +29,14 @@ from mstoutcomes.analysis import datasets
 from mstoutcomes.analysis.contract import ContractError, load_dataset
 from mstoutcomes.analysis.models import AnalysisRun, RunStatus
 from mstoutcomes.analysis.report import render_html, results_json
-from mstoutcomes.analysis.runner import ANALYSIS_ERRORS, code_version, run_plan
+from mstoutcomes.analysis.runner import ANALYSIS_ERRORS, NOT_CAUSAL, code_version, run_plan
+from mstoutcomes.core.pdf import PRINT_CSS, html_to_pdf
 from mstoutcomes.core.services import require
 
+logger = logging.getLogger(__name__)
+
 CONTRACT_FILES = ("participants.csv", "measurements.csv", "events.csv", "plan.toml")
+PDF_TEMPLATE = "analysis/report_pdf.html"
 
 
 def _snapshot(directory: Path) -> dict[str, str]:
@@ -38,6 +49,17 @@ def _restore(snapshot: dict[str, str], directory: Path) -> Path:
     return directory
 
 
+def _enqueue(run: AnalysisRun) -> AnalysisRun:
+    # Enqueued inside the caller's transaction: with the database queue the task row commits
+    # with the run, so a run is never left queued without a task (nor a task without its run).
+    from mstoutcomes.analysis.tasks import analysis_run_task
+
+    result = analysis_run_task.enqueue(run.pk)
+    AnalysisRun.objects.filter(pk=run.pk).update(task_id=str(result.id))
+    run.refresh_from_db()
+    return run
+
+
 def analysis_run_start(
     *,
     by: User,
@@ -45,47 +67,33 @@ def analysis_run_start(
     plan_text: str | None = None,
     request: HttpRequest | None = None,
 ) -> AnalysisRun:
-    """Freeze a pseudonymised export of the site's records and analyse it.
+    """Queue a run that freezes a pseudonymised export of the site's records and analyses it.
 
-    Without a plan, the default service-evaluation plan for what the records hold is used.
+    Without a plan, the task uses the default plan for what the records hold (the trial
+    analyses for a site in a trial, otherwise the service evaluation).
     """
     require(user_has_perm(by, Perm.EXPORT_DATA, site=site), "You cannot analyse this site's data.")
-    export = datasets.export_frames(site_ids=[site.pk])
-    if plan_text is None:
-        plan_text = datasets.default_plan(export)
-    dataset = datasets.dataset_from(export, plan_text)
-    with tempfile.TemporaryDirectory() as tmp:
-        snapshot = _snapshot(datasets.write_export(tmp, export, plan_text))
     with transaction.atomic():
         run = AnalysisRun.objects.create(
             site=site,
-            title=dataset.plan.title or "Analysis",
-            plan_toml=plan_text,
-            dataset_sha256=dataset.sha256(),
-            snapshot=snapshot,
+            title=f"Analysis of {site.name}",
+            plan_toml=plan_text or "",
             code_version=code_version(),
-            seed=dataset.plan.missing.seed,
             created_by=by,
         )
-        audit_record(
-            actor=by,
-            action="analysis.run.started",
-            obj=run,
-            site=site,
-            data={"dataset_sha256": run.dataset_sha256, "participants": len(export.participants)},
-            request=request,
-        )
-    return analysis_run_execute(run=run, by=by, request=request)
+        audit_record(actor=by, action="analysis.run.queued", obj=run, site=site, request=request)
+        return _enqueue(run)
 
 
 def analysis_run_repeat(
     *, by: User, run: AnalysisRun, request: HttpRequest | None = None
 ) -> AnalysisRun:
-    """Analyse a run's frozen dataset again; the new run must give identical numbers."""
+    """Queue a new run on a run's frozen dataset; it must give identical numbers."""
     require(
         user_has_perm(by, Perm.EXPORT_DATA, site=run.site_id),
         "You cannot analyse this site's data.",
     )
+    require(bool(run.snapshot), "This run has no frozen dataset to repeat.")
     with transaction.atomic():
         again = AnalysisRun.objects.create(
             site_id=run.site_id,
@@ -100,51 +108,137 @@ def analysis_run_repeat(
         )
         audit_record(
             actor=by,
-            action="analysis.run.started",
+            action="analysis.run.queued",
             obj=again,
             site=run.site,
             data={"rerun_of": run.pk, "dataset_sha256": run.dataset_sha256},
             request=request,
         )
-    return analysis_run_execute(run=again, by=by, request=request)
+        return _enqueue(again)
 
 
-def analysis_run_execute(
-    *, run: AnalysisRun, by: User, request: HttpRequest | None = None
-) -> AnalysisRun:
-    """Run the plan on the run's snapshot and store the results (or the reason it failed)."""
+def analysis_run_execute(*, run: AnalysisRun) -> AnalysisRun:
+    """Execute a queued run (the background task calls this) and record how it ended.
+
+    A run that is not queued is left alone, so a task delivered twice does nothing.
+    """
+    claimed = AnalysisRun.objects.filter(pk=run.pk, status=RunStatus.QUEUED).update(
+        status=RunStatus.RUNNING, started_at=timezone.now(), progress_label="Starting"
+    )
+    run.refresh_from_db()
+    if not claimed:
+        return run
+    audit_record(actor=run.created_by, action="analysis.run.started", obj=run, site=run.site)
+    try:
+        outputs = _execute(run)
+    except (ContractError, *ANALYSIS_ERRORS) as error:
+        return _finish(run, error=str(error))
+    except Exception as error:
+        logger.exception("Analysis run %s failed unexpectedly", run.pk)
+        return _finish(
+            run, error=f"The analysis stopped unexpectedly ({type(error).__name__}: {error})."
+        )
+    return _finish(run, outputs=outputs)
+
+
+def _progress(run: AnalysisRun, done: int, total: int, label: str) -> None:
+    run.progress_done, run.progress_total, run.progress_label = done, total, label[:200]
+    # An UPDATE of three columns only, committed at once, so the page sees it while we work.
+    AnalysisRun.objects.filter(pk=run.pk).update(
+        progress_done=done, progress_total=total, progress_label=label[:200]
+    )
+
+
+def _freeze(run: AnalysisRun) -> None:
+    export = datasets.export_frames(site_ids=[run.site_id])
+    plan_text = run.plan_toml or datasets.default_plan(export)
+    dataset = datasets.dataset_from(export, plan_text)
     with tempfile.TemporaryDirectory() as tmp:
-        try:
-            dataset = load_dataset(_restore(run.snapshot, Path(tmp)))
-            if dataset.sha256() != run.dataset_sha256:
-                raise ValueError("The frozen dataset no longer matches its SHA-256.")
-            results = run_plan(dataset)
-        except (ContractError, *ANALYSIS_ERRORS) as error:
-            return _finish(run, by=by, request=request, error=str(error))
-        run.results = json.loads(results_json(results))
-        run.tables = {
+        run.snapshot = _snapshot(datasets.write_export(tmp, export, plan_text))
+    run.plan_toml = plan_text
+    run.dataset_sha256 = dataset.sha256()
+    run.seed = dataset.plan.missing.seed
+    run.title = (dataset.plan.title or run.title)[:200]
+    # The frozen input is kept even if the analysis then fails; it is not a result.
+    run.save(update_fields=["snapshot", "plan_toml", "dataset_sha256", "seed", "title"])
+
+
+def _execute(run: AnalysisRun) -> dict[str, Any]:
+    """Freeze (when needed), analyse and report; return the outputs to store, or raise."""
+    _progress(run, 0, 0, "Freezing the pseudonymised records" if not run.snapshot else "Reading")
+    if not run.snapshot:
+        _freeze(run)
+    with tempfile.TemporaryDirectory() as tmp:
+        dataset = load_dataset(_restore(run.snapshot, Path(tmp)))
+    if dataset.sha256() != run.dataset_sha256:
+        raise ValueError("The frozen dataset no longer matches its SHA-256.")
+
+    # Steps: the frozen dataset (done), the runner's steps, then the reports.
+    def on_step(done: int, total: int, label: str) -> None:
+        _progress(run, 1 + done, total + 2, label)
+
+    results = run_plan(dataset, on_step=on_step)
+    _progress(run, run.progress_total - 1, run.progress_total, "Writing the report and the PDF")
+    report_html = render_html(results, dataset)
+    return {
+        "results": json.loads(results_json(results)),
+        "tables": {
             name: table.to_csv(index=False, lineterminator="\n")
             for name, table in results.tables().items()
-        }
-        run.report_html = render_html(results, dataset)
-    return _finish(run, by=by, request=request)
+        },
+        "report_html": report_html,
+        "report_pdf": report_pdf(run, report_html),
+    }
+
+
+def report_body(report_html: str) -> str:
+    """Return the body of a stored standalone report (the page and the PDF show it)."""
+    return report_html.split("<body>", 1)[-1].rsplit("</body>", 1)[0]
+
+
+def report_print_html(run: AnalysisRun, report_html: str) -> str:
+    """Return the print document of a run's report: tables, charts, warning, plan, provenance."""
+    # The print template shows the title and the warning itself, styled for paper.
+    body = re.sub(r"^\s*<h1>.*?</h1>", "", report_body(report_html), count=1, flags=re.S)
+    body = body.replace(f"<p><strong>{html.escape(NOT_CAUSAL)}</strong></p>", "", 1)
+    context = {
+        "title": run.title,
+        "run": run,
+        "report_body": body,
+        "not_causal": NOT_CAUSAL,
+        "printed_at": timezone.now(),
+        "print_css": PRINT_CSS,
+    }
+    return render_to_string(PDF_TEMPLATE, context)
+
+
+def report_pdf(run: AnalysisRun, report_html: str) -> bytes:
+    """Render a run's report to PDF (seconds for a large report: the task does it once)."""
+    return html_to_pdf(report_print_html(run, report_html))
 
 
 def _finish(
-    run: AnalysisRun, *, by: User, request: HttpRequest | None, error: str = ""
+    run: AnalysisRun, *, error: str = "", outputs: dict[str, Any] | None = None
 ) -> AnalysisRun:
     with transaction.atomic():
         run.status = RunStatus.FAILED if error else RunStatus.COMPLETED
         run.error = error
         run.completed_at = timezone.now()
+        if error or outputs is None:
+            # Never half-written: a failed run keeps its error and no results.
+            run.results, run.tables, run.report_html, run.report_pdf = None, {}, "", None
+        else:
+            for name, value in outputs.items():
+                setattr(run, name, value)
+            run.progress_done = run.progress_total
+            run.progress_label = "Finished"
         run.save()
         audit_record(
-            actor=by,
+            actor=run.created_by,
             action="analysis.run.failed" if error else "analysis.run.completed",
             obj=run,
             site=run.site,
             data={"dataset_sha256": run.dataset_sha256, "error": error[:500]},
-            request=request,
         )
     return run
 

@@ -14,9 +14,11 @@ from mstoutcomes.accounts.decorators import current_user, perm_required
 from mstoutcomes.accounts.models import Site
 from mstoutcomes.accounts.permissions import Perm, site_ids_with_perm, user_has_perm
 from mstoutcomes.analysis import selectors, services
-from mstoutcomes.analysis.models import RunStatus
+from mstoutcomes.analysis.models import AnalysisRun, RunStatus
+from mstoutcomes.core.pdf import pdf_response
 
 DOWNLOADS = {"json": "application/json", "html": "text/html; charset=utf-8"}
+POLL_SECONDS = 2
 
 
 def _may_view(request: HttpRequest) -> bool:
@@ -42,14 +44,19 @@ def run_list(request: HttpRequest) -> HttpResponse:
 @require_POST
 @perm_required(Perm.EXPORT_DATA)
 def run_start(request: HttpRequest) -> HttpResponse:
-    """Freeze and analyse the pseudonymised records of a site (synchronously, for now)."""
+    """Queue a run that freezes and analyses the pseudonymised records of a site."""
     site = get_object_or_404(Site, pk=request.POST.get("site"))
     run = services.analysis_run_start(by=current_user(request), site=site, request=request)
-    if run.status == RunStatus.FAILED:
-        messages.error(request, f"The analysis could not run: {run.error}")
-    else:
-        messages.success(request, "The analysis has run.")
+    messages.success(request, _queued_message(run))
     return redirect("analysis:detail", pk=run.pk)
+
+
+def _queued_message(run: AnalysisRun) -> str:
+    if run.status == RunStatus.COMPLETED:
+        return "The analysis has run."
+    if run.status == RunStatus.FAILED:
+        return "The analysis could not run: see the reason below."
+    return "The analysis is queued. This page shows its progress."
 
 
 @perm_required(None)
@@ -61,16 +68,35 @@ def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "is_analyst": user_has_perm(request.user, Perm.EXPORT_DATA, site=run.site_id),
         "table_names": sorted(run.tables),
         # The stored report is a standalone page; the results page shows its body.
-        "report_body": run.report_html.split("<body>", 1)[-1].rsplit("</body>", 1)[0],
+        "report_body": services.report_body(run.report_html),
+        "identical": selectors.repeat_identical(run),
+        "poll_seconds": POLL_SECONDS,
         "nav": "analysis",
     }
     return render(request, "analysis/detail.html", context)
 
 
 @perm_required(None)
+def run_progress(request: HttpRequest, pk: int) -> HttpResponse:
+    """Return a run's progress bar (htmx polls it until the run finishes)."""
+    run = selectors.run_progress_visible(user=request.user, pk=pk)
+    response = render(
+        request, "analysis/_progress.html", {"run": run, "poll_seconds": POLL_SECONDS}
+    )
+    if run.is_finished and request.htmx:  # type: ignore[attr-defined]
+        response["HX-Refresh"] = "true"  # reload the page once, to show the results
+    return response
+
+
+@perm_required(None)
 def run_download(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
-    """Download a run's results as JSON, one CSV table or the HTML report."""
+    """Download a run's results as JSON, one CSV table, or the HTML or PDF report."""
     run = selectors.run_get_visible(user=request.user, pk=pk)
+    if fmt == "pdf":
+        if not run.report_pdf:
+            raise Http404("This run has no PDF report.")
+        services.analysis_run_download(by=current_user(request), run=run, fmt=fmt, request=request)
+        return pdf_response(bytes(run.report_pdf), f"analysis-{run.pk}-report.pdf")
     if fmt == "json":
         body, name = json.dumps(run.results, indent=2, sort_keys=True), "results.json"
     elif fmt == "html":
@@ -98,11 +124,8 @@ def run_publish(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @perm_required(Perm.EXPORT_DATA)
 def run_repeat(request: HttpRequest, pk: int) -> HttpResponse:
-    """Analyse a run's frozen dataset again."""
+    """Queue a new run on a run's frozen dataset."""
     run = selectors.run_get_visible(user=request.user, pk=pk)
     again = services.analysis_run_repeat(by=current_user(request), run=run, request=request)
-    same = again.results == run.results
-    messages.success(
-        request, "Repeated: the numbers are identical." if same else "Repeated: the numbers differ."
-    )
+    messages.success(request, _queued_message(again))
     return redirect("analysis:detail", pk=again.pk)

@@ -8,6 +8,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from mstoutcomes.accounts.models import AuditEvent
+from mstoutcomes.trial.models import Allocation
 
 pytestmark = pytest.mark.django_db
 
@@ -38,7 +39,12 @@ def test_demo_database_exports_and_analyses(demo, tmp_path, capsys):
     call_command("analyse", "--data", str(folder), "--out", str(out))
     results = json.loads((out / "results.json").read_text())
     names = json.dumps(results)
-    assert "sdq_p_total" in names and "living_at_home" in names
+    if Allocation.objects.filter(is_test=False).exists():  # the demo site is in the trial
+        assert results["design"] == "trial" and "sdq_total_6m" in names
+        assert list(results["n_by_arm"]) == ["Management as usual", "Multisystemic Therapy"]
+        assert "Management as usual" in "\n".join(participants)
+    else:
+        assert "sdq_p_total" in names and "living_at_home" in names
 
 
 def test_export_refuses_a_non_empty_folder_and_unknown_sites(demo, tmp_path):

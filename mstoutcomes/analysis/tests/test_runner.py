@@ -150,3 +150,13 @@ def test_analyse_command_refuses_a_broken_directory_with_the_problem(tmp_path: P
 
     with pytest.raises(CommandError, match=r"plan\.toml: is missing"):
         call_command("analyse", data=str(tmp_path), out=str(tmp_path / "out"), verbosity=0)
+
+
+def test_progress_counts_every_step_and_ends_with_all_done(dataset, results):
+    steps: list[tuple[int, int, str]] = []
+    again = run_plan(dataset, on_step=lambda done, total, label: steps.append((done, total, label)))
+    total = 1 + len(dataset.plan.outcomes) + dataset.plan.mst_targets  # imputation is needed
+    assert {t for _, t, _ in steps} == {total}
+    assert [d for d, _, _ in steps] == list(range(total + 1))
+    assert steps[0][2].startswith("Imputing") and steps[-1] == (total, total, "Analyses finished")
+    assert results_json(again) == results_json(results)  # reporting progress changes nothing

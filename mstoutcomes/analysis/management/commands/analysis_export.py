@@ -45,8 +45,12 @@ class Command(BaseCommand):
                 "participants": len(export.participants),
                 "measurements": len(export.measurements),
                 "events": len(export.events),
+                "design": "trial" if export.trial is not None else "service evaluation",
+                "notes": list(export.notes),
             },
         )
+        for note in export.notes:
+            self.stdout.write(note)
         self.stdout.write(
             f"Wrote {len(export.participants)} participants, {len(export.measurements)} "
             f"measurements and {len(export.events)} events to {out}."
