@@ -25,7 +25,7 @@ run: install
 	$(BIN)/mstoutcomes collectstatic --noinput --verbosity 0
 	$(BIN)/mstoutcomes demo --if-empty
 	@echo "Serving on http://127.0.0.1:$(PORT)/ with a background worker (Ctrl-C stops both)"
-	@$(BIN)/mstoutcomes db_worker --no-reload --interval 1 & worker=$$!; \
+	@OPENBLAS_NUM_THREADS=1 $(BIN)/mstoutcomes db_worker --no-reload --interval 1 & worker=$$!; \
 		trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 		$(BIN)/mstoutcomes runserver 127.0.0.1:$(PORT)
 
