@@ -1,8 +1,11 @@
-"""The column format of each import kind, and row parsing. No Django, no database.
+"""The column format of each import kind, and column-wise parsing. No Django, no database.
 
-Each kind lists its columns (name, type, required, help). ``parse_row`` turns one row of text
-into typed values or a list of messages naming the columns; matching to young people and writing
-are the importer's (``outcomes/importers.py``). docs/imports.md is generated from the same specs.
+Each kind lists its columns (name, type, required, help). ``parse_column`` reads one column of a
+file: every distinct cell is parsed once (a million-row file has few distinct dates, counts or
+codes) and the results are spread back to the rows by index, so a cell's value and its message are
+exactly those of the cell parsers below. A kind's checks across columns work on whole columns and
+return row masks. Matching to young people and writing are the importer's
+(``outcomes/importers.py``). docs/imports.md describes the same specs.
 """
 
 from __future__ import annotations
@@ -12,9 +15,12 @@ import hashlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
-from typing import Any, NamedTuple
+from typing import Any
+
+import numpy as np
 
 Parser = Callable[[str], Any]
+MAX_COUNT = 2_147_483_647  # the database's integer
 
 
 class CellError(ValueError):
@@ -40,6 +46,8 @@ def parse_count(text: str) -> int:
         raise CellError("must be a whole number") from None
     if value < 0:
         raise CellError("must be 0 or more")
+    if value > MAX_COUNT:
+        raise CellError(f"must be at most {MAX_COUNT}")
     return value
 
 
@@ -112,7 +120,8 @@ class Kind:
     label: str
     columns: tuple[Column, ...]
     key: tuple[str, ...]  # columns that identify a record (with the young person)
-    check: Callable[[dict[str, Any]], list[str]] | None = None
+    # Checks across columns: row masks and their messages, for rows whose cells all read.
+    check: Callable[[Mapping[str, Any]], list[tuple[Any, str]]] | None = None
 
     @property
     def column_names(self) -> tuple[str, ...]:
@@ -134,13 +143,13 @@ MATCH_COLUMNS = (
 )
 
 
-class ParsedRow(NamedTuple):
-    """One row read (a named tuple: made a million times in a large import)."""
-
-    number: int  # the spreadsheet row (the header is row 1)
-    match: tuple[Any, ...]  # local_id, given_name, family_name, date_of_birth
-    values: dict[str, Any]
-    errors: tuple[str, ...]
+def storage(column: Column) -> str:
+    """How the importer sends a column to PostgreSQL: "date", "int" or "value" (by lookup)."""
+    if column.parse is parse_date:
+        return "date"
+    if column.parse in (parse_count, parse_gravity):
+        return "int"
+    return "value"
 
 
 def check_header(kind: Kind, header: Sequence[str]) -> list[str]:
@@ -161,51 +170,107 @@ def check_header(kind: Kind, header: Sequence[str]) -> list[str]:
     return problems
 
 
-RowParser = Callable[[int, Sequence[str]], ParsedRow]
+@dataclass(frozen=True)
+class ParsedColumn:
+    """One column read: each row's index into the distinct cells, and each distinct cell's value
+    and message (None when it reads cleanly)."""
+
+    name: str
+    codes: np.ndarray  # per row: index into values and errors
+    values: list[Any]  # per distinct cell: the typed value (None when empty or unreadable)
+    errors: list[str | None]  # per distinct cell: the message, without the row number
+
+    def per_row(self, per_value: Sequence[Any], dtype: Any = object) -> np.ndarray:
+        """Spread one result per distinct cell to the rows."""
+        return np.asarray(per_value, dtype=dtype)[self.codes]
+
+    def flag(self, test: Callable[[Any], bool]) -> np.ndarray:
+        """Return, per row, whether the value passes ``test`` (run once per distinct cell)."""
+        return self.per_row([test(v) for v in self.values], dtype=bool)
+
+    def error_mask(self) -> np.ndarray:
+        """Return, per row, whether the cell has a problem."""
+        return self.per_row([e is not None for e in self.errors], dtype=bool)
+
+    def dates(self) -> np.ndarray:
+        """The values as datetime64 (NaT when empty or unreadable)."""
+        return self.per_row(
+            [np.datetime64(v, "D") if v is not None else np.datetime64("NaT") for v in self.values],
+            dtype="datetime64[D]",
+        )
+
+    def numbers(self) -> np.ndarray:
+        """The values as floats (NaN when empty or unreadable); counts are exact as floats."""
+        return self.per_row([float(v) if v is not None else np.nan for v in self.values], float)
 
 
-def row_parser(kind: Kind, header: Sequence[str]) -> RowParser:
-    """Return a fast parser for rows laid out as in the header (checked with check_header)."""
-    position = {name.strip(): index for index, name in enumerate(header)}
-    plan = [
-        (c.name, position.get(c.name), c.parse, c.required, getattr(c.parse, "is_text", False))
-        for c in kind.columns
+def parse_column(column: Column, codes: np.ndarray, cells: Sequence[str]) -> ParsedColumn:
+    """Parse the distinct ``cells`` of one column (``codes`` index them per row, -1 for a
+    missing cell) with the column's parser and the messages a cell-by-cell read gives."""
+    is_text = getattr(column.parse, "is_text", False)
+    values: list[Any] = []
+    errors: list[str | None] = []
+    for cell in [*cells, ""]:  # the last stands for missing cells
+        text = cell.strip()
+        if not text:
+            values.append("" if is_text else None)
+            errors.append(f"{column.name}: is required" if column.required else None)
+            continue
+        try:
+            values.append(column.parse(text))
+            errors.append(None)
+        except CellError as error:
+            values.append(None)
+            errors.append(f"{column.name}: {error} (found {text[:30]!r})")
+    codes = np.where(codes < 0, len(cells), codes).astype(np.int64, copy=False)
+    return ParsedColumn(column.name, codes, values, errors)
+
+
+Check = Callable[[Mapping[str, ParsedColumn]], list[tuple[np.ndarray, str]]]
+
+
+def _attendance_check(columns: Mapping[str, ParsedColumn]) -> list[tuple[np.ndarray, str]]:
+    start, end = columns["period_start"].dates(), columns["period_end"].dates()
+    absences = np.zeros(len(start))
+    for name in ("authorised_absence", "unauthorised_absence"):
+        if name in columns:
+            absences += np.nan_to_num(columns[name].numbers())
+    attended = columns["sessions_attended"].numbers() + absences
+    return [
+        (end < start, "period_end: must be on or after period_start"),
+        (
+            attended > columns["sessions_possible"].numbers(),
+            "sessions_attended: attended and absent sessions exceed sessions_possible",
+        ),
     ]
-    match_plan = [(c.parse, position.get(c.name)) for c in MATCH_COLUMNS]
-    check = kind.check
-    width = len(header)
 
-    def parse(number: int, cells: Sequence[str]) -> ParsedRow:
-        if len(cells) < width:
-            cells = [*cells, *([""] * (width - len(cells)))]
-        errors: list[str] = []
-        values: dict[str, Any] = {}
-        for name, index, parser, required, is_text in plan:
-            text = cells[index].strip() if index is not None else ""
-            if not text:
-                if required:
-                    errors.append(f"{name}: is required")
-                values[name] = "" if is_text else None
-                continue
-            try:
-                values[name] = parser(text)
-            except CellError as error:
-                errors.append(f"{name}: {error} (found {text[:30]!r})")
-        match: list[Any] = []
-        for (parser, index), column in zip(match_plan, MATCH_COLUMNS, strict=True):
-            text = cells[index].strip() if index is not None else ""
-            try:
-                match.append(parser(text) if text else None)
-            except CellError as error:
-                errors.append(f"{column.name}: {error} (found {text[:30]!r})")
-                match.append(None)
-        if not match[0] and not (match[1] and match[2] and match[3]):
-            errors.append("local_id: give a local_id, or given_name, family_name and date_of_birth")
-        if not errors and check is not None:
-            errors.extend(check(values))
-        return ParsedRow(number, tuple(match), values, tuple(errors))
 
-    return parse
+def _ends_after_start(columns: Mapping[str, ParsedColumn]) -> list[tuple[np.ndarray, str]]:
+    if "end_date" not in columns:
+        return []
+    ends_before = columns["end_date"].dates() < columns["start_date"].dates()  # NaT: False
+    return [(ends_before, "end_date: must be on or after start_date")]
+
+
+def _exclusion_check(columns: Mapping[str, ParsedColumn]) -> list[tuple[np.ndarray, str]]:
+    suspension = columns["kind"].flag(lambda v: v == "suspension")
+    days = columns.get("days")
+    if days is None:
+        return [(suspension, "days: is required for a suspension")]
+    return [
+        (suspension & days.flag(lambda v: v is None), "days: is required for a suspension"),
+        (
+            suspension & days.flag(lambda v: v is not None and not Decimal("0.5") <= v <= 45),
+            "days: a suspension lasts from 0.5 to 45 school days",
+        ),
+    ]
+
+
+def _hours_check(columns: Mapping[str, ParsedColumn]) -> list[tuple[np.ndarray, str]]:
+    hours = columns["hours_per_week"].flag(
+        lambda v: v is not None and not Decimal("0.5") <= v <= 60
+    )
+    return [*_ends_after_start(columns), (hours, "hours_per_week: must be from 0.5 to 60")]
 
 
 def row_key(kind: Kind, young_person_id: int, values: Mapping[str, Any]) -> str:
@@ -215,38 +280,20 @@ def row_key(kind: Kind, young_person_id: int, values: Mapping[str, Any]) -> str:
     return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
 
 
-def _attendance_check(values: dict[str, Any]) -> list[str]:
-    errors = []
-    if values["period_end"] < values["period_start"]:
-        errors.append("period_end: must be on or after period_start")
-    absences = (values.get("authorised_absence") or 0) + (values.get("unauthorised_absence") or 0)
-    if values["sessions_attended"] + absences > values["sessions_possible"]:
-        errors.append("sessions_attended: attended and absent sessions exceed sessions_possible")
-    return errors
+def row_keys(kind: Kind, people: Sequence[int], values: Mapping[str, Sequence[str]]) -> list[str]:
+    """Return ``row_key`` for many rows at once, given each key column's values as the text
+    ``row_key`` would make of them (``key_text``)."""
+    sha256 = hashlib.sha256
+    texts = [[str(p) for p in people], *(values[name] for name in kind.key)]
+    return [
+        sha256("\x1f".join((kind.code, *parts)).encode()).hexdigest()
+        for parts in zip(*texts, strict=True)
+    ]
 
 
-def _ends_after_start(values: dict[str, Any]) -> list[str]:
-    end = values.get("end_date")
-    if end is not None and end < values["start_date"]:
-        return ["end_date: must be on or after start_date"]
-    return []
-
-
-def _exclusion_check(values: dict[str, Any]) -> list[str]:
-    if values["kind"] == "suspension":
-        days = values.get("days")
-        if days is None:
-            return ["days: is required for a suspension"]
-        if not Decimal("0.5") <= days <= 45:
-            return ["days: a suspension lasts from 0.5 to 45 school days"]
-    return []
-
-
-def _hours_check(values: dict[str, Any]) -> list[str]:
-    errors = _ends_after_start(values)
-    if not Decimal("0.5") <= values["hours_per_week"] <= 60:
-        errors.append("hours_per_week: must be from 0.5 to 60")
-    return errors
+def key_text(value: Any) -> str:
+    """The text of one natural-key value in ``row_key``."""
+    return "" if value is None else str(value)
 
 
 def build_kinds(choices: Mapping[str, Sequence[tuple[str, str]]]) -> dict[str, Kind]:

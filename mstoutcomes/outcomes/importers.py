@@ -1,10 +1,20 @@
 """Import administrative records from CSV or Excel: validate every row, all or nothing.
 
-A dry run does the whole import inside a transaction and rolls it back, so what it reports
-(rows to add, rows already present) is exactly what the real import would do. Rows are matched
-to young people at one site by a local identifier or by name and date of birth. Re-importing a
-file adds nothing: each record's natural key is hashed into ``row_key``, unique per table.
-Rows go in with PostgreSQL's COPY (psycopg 3) or, on other databases, bulk_create.
+The file is read column by column: every distinct cell of a column is parsed once and the
+results are spread back to the rows (``columns.parse_column``), the checks across columns work
+on whole columns, and rows are matched to young people at one site (by a local identifier, or by
+name and date of birth) through dictionaries of the distinct identifiers. Problems are reported
+per spreadsheet row, in row order, exactly as a cell-by-cell read would word them.
+
+Each record's natural key is hashed into ``row_key``, unique per table, so re-importing a file
+adds nothing; a record whose key is there but whose values differ is updated (its provenance then
+names this import), and one that is the same is left alone. On PostgreSQL the checked rows go in
+with one binary COPY into a temporary staging table (fixed-width values and codes, built with
+numpy), and the rest is set-based SQL: the key is hashed in the database, one UPDATE for changed
+records and one INSERT ... SELECT ... ON CONFLICT DO NOTHING (in key order) for new ones. A dry
+run stops after counting what would be added, updated or left unchanged: it writes nothing but
+temporary tables. On other databases the same checked rows are compared and written with the ORM
+in batches.
 """
 
 from __future__ import annotations
@@ -13,11 +23,13 @@ import csv
 import datetime as dt
 import hashlib
 import io
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
+import numpy as np
+import pandas as pd
 from django.db import connection, models, transaction
 from django.utils import timezone
 
@@ -27,7 +39,18 @@ from mstoutcomes.accounts.services import audit_record
 from mstoutcomes.cases.models import YoungPerson
 from mstoutcomes.core.services import require
 from mstoutcomes.outcomes import models as m
-from mstoutcomes.outcomes.columns import Kind, build_kinds, check_header, row_key, row_parser
+from mstoutcomes.outcomes.columns import (
+    MATCH_COLUMNS,
+    Column,
+    Kind,
+    ParsedColumn,
+    build_kinds,
+    check_header,
+    key_text,
+    parse_column,
+    row_keys,
+    storage,
+)
 
 KINDS: dict[str, Kind] = build_kinds(
     {
@@ -53,10 +76,12 @@ MODELS: dict[str, type[m.AdministrativeRecord]] = {
 }
 MAX_ERRORS_KEPT = 500
 Progress = Callable[[int], None]
+NO_DATE = -(2**31)  # PostgreSQL's binary -infinity date: stands for an empty date in staging
+PG_EPOCH = dt.date(2000, 1, 1)  # binary COPY dates count days from here
 
 
-class _DryRun(Exception):
-    """Raised to roll a dry run back."""
+class ImportFileError(Exception):
+    """A file that cannot be read as a table at all."""
 
 
 @dataclass
@@ -67,7 +92,8 @@ class ImportReport:
     rows_read: int = 0
     rows_valid: int = 0
     rows_added: int = 0
-    rows_already_present: int = 0
+    rows_updated: int = 0
+    rows_unchanged: int = 0
     rows_repeated_in_file: int = 0
     errors: list[str] = field(default_factory=list)
     error_count: int = 0
@@ -81,29 +107,91 @@ class ImportReport:
         """Whether the file imports (or, in a dry run, would import)."""
         return self.error_count == 0 and (self.unmatched_count == 0 or self.skip_unmatched)
 
+    @property
+    def rows_already_present(self) -> int:
+        """Rows whose record was already there (updated or unchanged)."""
+        return self.rows_updated + self.rows_unchanged
+
     def error(self, message: str) -> None:
         self.error_count += 1
         if len(self.errors) < MAX_ERRORS_KEPT:
             self.errors.append(message)
 
-    def not_matched(self, message: str) -> None:
-        self.unmatched_count += 1
-        if len(self.unmatched) < MAX_ERRORS_KEPT:
-            self.unmatched.append(message)
+
+@dataclass
+class Table:
+    """A file's header and its columns, each as codes per row into the distinct cells."""
+
+    header: list[str]
+    codes: list[np.ndarray]  # per column: per row, index into cells (-1: no cell)
+    cells: list[list[str]]  # per column: the distinct cells
+    blank: np.ndarray  # per row: every cell empty (skipped, but the row keeps its number)
 
 
-def read_table(stream: IO[bytes], file_name: str) -> Iterator[list[str]]:
-    """Yield the rows of a CSV (UTF-8, with or without BOM) or Excel (.xlsx) file as text."""
+def _table_from_rows(rows: list[list[str]]) -> Table:
+    header, body = rows[0], rows[1:]
+    codes, cells = [], []
+    for index in range(len(header)):
+        column = np.array([r[index] if index < len(r) else "" for r in body], dtype=object)
+        found, distinct = pd.factorize(column)
+        codes.append(found.astype(np.int64))
+        cells.append([str(c) for c in distinct])
+    blank = np.array([not any(c.strip() for c in r) for r in body], dtype=bool)
+    return Table(list(header), codes, cells, blank)
+
+
+def _read_csv(data: bytes) -> Table:
+    """Read CSV with pandas' C parser (each column as categories: codes and distinct cells), or,
+    for a file it refuses (a row longer than the header), with the csv module."""
+    try:
+        frame = pd.read_csv(
+            io.BytesIO(data),
+            header=None,
+            dtype="category",
+            na_filter=False,
+            skip_blank_lines=False,
+            encoding="utf-8-sig",
+        )
+    except pd.errors.EmptyDataError:
+        return Table([], [], [], np.zeros(0, dtype=bool))
+    except pd.errors.ParserError:
+        text = io.TextIOWrapper(io.BytesIO(data), encoding="utf-8-sig", newline="")
+        return _table_from_rows([*csv.reader(text)])
+    header: list[str] = []
+    codes, cells = [], []
+    blank = np.ones(len(frame) - 1, dtype=bool)
+    for name in frame.columns:
+        categorical = frame[name].cat
+        found = categorical.codes.to_numpy().astype(np.int64)
+        distinct = [str(c) for c in categorical.categories]
+        header.append(distinct[found[0]] if found[0] >= 0 else "")
+        codes.append(found[1:])
+        cells.append(distinct)
+        empty = np.array([not c.strip() for c in distinct] + [True], dtype=bool)
+        blank &= empty[found[1:]]  # -1 (no cell) takes the last, True
+    return Table(header, codes, cells, blank)
+
+
+def read_table(data: bytes, file_name: str) -> Table:
+    """Read a CSV (UTF-8, with or without BOM) or Excel (.xlsx, first sheet) file as text."""
     if file_name.lower().endswith((".xlsx", ".xlsm")):
         from openpyxl import load_workbook
 
-        book = load_workbook(stream, read_only=True, data_only=True)
-        for values in book.worksheets[0].iter_rows(values_only=True):
-            yield [_cell_text(v) for v in values]
+        book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        rows = [
+            [_cell_text(v) for v in values]
+            for values in book.worksheets[0].iter_rows(values_only=True)
+        ]
         book.close()
-        return
-    text = io.TextIOWrapper(stream, encoding="utf-8-sig", newline="")
-    yield from csv.reader(text)
+        return _table_from_rows(rows) if rows else Table([], [], [], np.zeros(0, dtype=bool))
+    try:
+        return _read_csv(data)
+    except UnicodeDecodeError:
+        raise ImportFileError(
+            "The file is not UTF-8 text. Save it as CSV UTF-8 (or as an Excel workbook)."
+        ) from None
+    except csv.Error as error:
+        raise ImportFileError(f"The file cannot be read as CSV: {error}.") from None
 
 
 def _cell_text(value: Any) -> str:
@@ -147,129 +235,332 @@ class Matcher:
             name_key = (given.strip().lower(), family.strip().lower(), born)
             self.by_name[name_key] = pk if self.by_name.get(name_key, pk) == pk else None
 
-    def find(self, match: tuple[Any, ...]) -> int | None:
-        local_id, given, family, born = match
-        if local_id:
-            return self.by_id.get(str(local_id).upper())
-        return self.by_name.get((given.lower(), family.lower(), born))
+    def people(self, match: dict[str, ParsedColumn], rows: np.ndarray) -> np.ndarray:
+        """Return, per row, the young person's id (-1: nobody, or more than one)."""
+        local = match["local_id"]
+        by_id = [self.by_id.get(v.upper()) if v else None for v in local.values]
+        person = local.per_row([-1 if p is None else p for p in by_id], dtype=np.int64)
+        by_name = rows & ~local.flag(bool)
+        if by_name.any():
+            parts = [match[n] for n in ("given_name", "family_name", "date_of_birth")]
+            keys = np.stack([c.codes[by_name] for c in parts], axis=1)
+            combos, inverse = np.unique(keys, axis=0, return_inverse=True)
+            found = []
+            for given, family, born in combos.tolist():
+                name = (parts[0].values[given], parts[1].values[family], parts[2].values[born])
+                pk = self.by_name.get((name[0].lower(), name[1].lower(), name[2]))
+                found.append(-1 if pk is None else pk)
+            person[by_name] = np.asarray(found, dtype=np.int64)[inverse.reshape(-1)]
+        return np.where(rows, person, -1)
 
 
-def _describe(match: tuple[Any, ...]) -> str:
-    local_id = match[0]
-    if local_id:
-        return f"local_id {local_id!r}"
-    # Name and date of birth are not repeated into the report: the row number identifies it.
-    return "the name and date of birth given"
+@dataclass
+class Checked:
+    """The rows of a file that will be imported, column by column."""
+
+    columns: dict[str, ParsedColumn]  # every column of the kind, present in the file or not
+    person: np.ndarray  # per file row: young person id (-1 when not imported)
+    rows: np.ndarray  # indexes of the file rows to import, in file order
 
 
-def _validated_rows(
+def _problems(
     kind: Kind,
-    rows: Iterator[list[str]],
-    matcher: Matcher,
+    columns: dict[str, ParsedColumn],
+    match: dict[str, ParsedColumn],
+    live: np.ndarray,
     report: ImportReport,
-    progress: Progress | None,
-) -> Iterator[tuple[int, str, dict[str, Any]]]:
-    try:
-        header = next(rows)
-    except StopIteration:
+) -> np.ndarray:
+    """Report every problem by row, in the order a row lists them (cells, identity, then the
+    checks across columns, made only on rows whose cells read); return the rows with one."""
+    sources: list[tuple[np.ndarray, ParsedColumn | str]] = [
+        (c.error_mask() & live, c) for c in [*columns.values(), *match.values()]
+    ]
+    named = match["given_name"].flag(bool) & match["family_name"].flag(bool)
+    named &= match["date_of_birth"].flag(lambda v: v is not None)
+    sources.append(
+        (
+            live & ~match["local_id"].flag(bool) & ~named,
+            "local_id: give a local_id, or given_name, family_name and date_of_birth",
+        )
+    )
+    cell_problem = np.logical_or.reduce([mask for mask, _ in sources])
+    if kind.check is not None:
+        sources += [(mask & live & ~cell_problem, text) for mask, text in kind.check(columns)]
+    problem = np.logical_or.reduce([mask for mask, _ in sources])
+    if problem.any():
+        hits = [np.flatnonzero(mask) for mask, _ in sources]
+        rows = np.concatenate(hits)
+        which = np.concatenate([np.full(len(h), number) for number, h in enumerate(hits)])
+        order = np.lexsort((which, rows))
+        for row, number in zip(
+            rows[order][:MAX_ERRORS_KEPT].tolist(),
+            which[order][:MAX_ERRORS_KEPT].tolist(),
+            strict=True,
+        ):
+            source = sources[number][1]
+            message = source if isinstance(source, str) else source.errors[source.codes[row]]
+            report.errors.append(f"Row {row + 2}: {message}")
+        report.error_count += len(rows)
+    return problem
+
+
+def _report_unmatched(local: ParsedColumn, unmatched: np.ndarray, report: ImportReport) -> None:
+    report.unmatched_count = len(unmatched)
+    for row in unmatched[:MAX_ERRORS_KEPT].tolist():
+        local_id = local.values[local.codes[row]]
+        # Name and date of birth are not repeated into the report: the row number identifies it.
+        who = f"local_id {local_id!r}" if local_id else "the name and date of birth given"
+        report.unmatched.append(f"Row {row + 2}: no single young person matches {who}")
+
+
+def _repeated(
+    kind: Kind, columns: dict[str, ParsedColumn], person: np.ndarray, rows: np.ndarray
+) -> np.ndarray:
+    """Return, for ``rows``, whether an earlier one has the same natural key."""
+    keys = {"": person[rows]}
+    for name in kind.key:
+        column = columns[name]
+        canonical: dict[Any, int] = {}
+        value_codes = [canonical.setdefault(v, len(canonical)) for v in column.values]
+        keys[name] = np.asarray(value_codes, dtype=np.int64)[column.codes[rows]]
+    return pd.DataFrame(keys).duplicated(keep="first").to_numpy()
+
+
+def _check(kind: Kind, table: Table, matcher: Matcher, report: ImportReport) -> Checked | None:
+    """Validate every row and match it; count what is read, wrong, unmatched and repeated."""
+    if not table.header:
         report.error("The file is empty.")
-        return
-    for problem in check_header(kind, header):
+        return None
+    for problem in check_header(kind, table.header):
         report.error(f"Header: {problem}")
     if report.error_count:
-        return
-    parse = row_parser(kind, header)
-    seen: set[str] = set()
-    for number, cells in enumerate(rows, start=2):
-        if not any(cell.strip() for cell in cells):
-            continue
-        report.rows_read += 1
-        if progress is not None and report.rows_read % 10_000 == 0:
-            progress(report.rows_read)
-        parsed = parse(number, cells)
-        if parsed.errors:
-            for message in parsed.errors:
-                report.error(f"Row {number}: {message}")
-            continue
-        person = matcher.find(parsed.match)
-        if person is None:
-            report.not_matched(
-                f"Row {number}: no single young person matches {_describe(parsed.match)}"
-            )
-            continue
-        key = row_key(kind, person, parsed.values)
-        if key in seen:
-            report.rows_repeated_in_file += 1
-            continue
-        seen.add(key)
-        report.rows_valid += 1
-        yield person, key, parsed.values
+        return None
+    position = {name.strip(): index for index, name in enumerate(table.header)}
+    count = len(table.blank)
 
+    def read(column: Column) -> ParsedColumn:
+        index = position.get(column.name)
+        if index is None:
+            return parse_column(column, np.full(count, -1, dtype=np.int64), [])
+        return parse_column(column, table.codes[index], table.cells[index])
 
-def _insert_columns(model: type[models.Model], kind: Kind) -> list[str]:
-    names = ["young_person_id", "provenance", "source_system", "extracted_on", "import_batch_id"]
-    names += ["row_key", "entered_by_id", "created_at", "updated_at"]
-    names += [c.name for c in kind.columns if c.name != "source_system"]
-    return names
-
-
-def _copy_rows(
-    model: type[models.Model], columns: list[str], rows: Iterable[tuple[Any, ...]]
-) -> int:
-    """Load rows with COPY into a staging table, then add those not already there."""
-    table = model._meta.db_table
-    column_list = ", ".join(columns)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"CREATE TEMP TABLE import_stage ON COMMIT DROP AS "
-            f"SELECT {column_list} FROM {table} WITH NO DATA"
-        )
-        raw = cursor.cursor  # psycopg 3 cursor under Django's wrapper
-        with raw.copy(f"COPY import_stage ({column_list}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row(row)
-        cursor.execute(
-            f"INSERT INTO {table} ({column_list}) SELECT {column_list} FROM import_stage "
-            f"ON CONFLICT (row_key) WHERE NOT (row_key = '') DO NOTHING"
-        )
-        added = cursor.rowcount
-        cursor.execute("DROP TABLE import_stage")
-    return int(added)
-
-
-def _bulk_create_rows(
-    model: type[models.Model], columns: list[str], rows: Iterable[tuple[Any, ...]]
-) -> int:
-    """Add the rows whose key is not there yet, in batches; any other failure raises."""
-    added = 0
-    key_index = columns.index("row_key")
-    manager = model.objects.unscoped()  # type: ignore[attr-defined]
-
-    def flush(batch: list[tuple[Any, ...]]) -> int:
-        keys = [row[key_index] for row in batch]
-        present = set(manager.filter(row_key__in=keys).values_list("row_key", flat=True))
-        new = [
-            model(**dict(zip(columns, row, strict=True)))
-            for row in batch
-            if row[key_index] not in present
-        ]
-        manager.bulk_create(new)
-        return len(new)
-
-    batch: list[tuple[Any, ...]] = []
-    for row in rows:
-        batch.append(row)
-        if len(batch) >= 500:
-            added += flush(batch)
-            batch = []
-    if batch:
-        added += flush(batch)
-    return added
+    columns = {c.name: read(c) for c in kind.columns}
+    match = {c.name: read(c) for c in MATCH_COLUMNS}
+    live = ~table.blank
+    report.rows_read = int(live.sum())
+    fine = live & ~_problems(kind, columns, match, live, report)
+    person = matcher.people(match, fine)
+    _report_unmatched(match["local_id"], np.flatnonzero(fine & (person < 0)), report)
+    # A row repeating an earlier row's natural key (the same young person) is counted, not added.
+    kept = np.flatnonzero(fine & (person >= 0))
+    repeated = _repeated(kind, columns, person, kept)
+    report.rows_repeated_in_file = int(repeated.sum())
+    report.rows_valid = len(kept) - report.rows_repeated_in_file
+    return Checked(columns, person, kept[~repeated])
 
 
 def _default(model: type[models.Model], name: str) -> Any:
     field = model._meta.get_field(name)
     return None if field.null else field.get_default()  # type: ignore[union-attr]
+
+
+def _stored(model: type[models.Model], column: ParsedColumn, source_system: str) -> list[Any]:
+    """The values to store per distinct cell: an empty optional cell takes the field's default
+    (0 absences) or stays empty; an empty source_system cell takes the import's."""
+    if column.name == "source_system":
+        return [v or source_system for v in column.values]
+    default = _default(model, column.name)
+    return [default if v is None else v for v in column.values]
+
+
+@dataclass(frozen=True)
+class Write:
+    """What a real import writes besides the values."""
+
+    batch_id: int
+    extracted_on: dt.date
+    entered_by_id: int | None
+    now: dt.datetime
+
+
+def _value_names(kind: Kind) -> list[str]:
+    return [c.name for c in kind.columns if c.name != "source_system"]
+
+
+def _keys(kind: Kind, checked: Checked) -> list[str]:
+    """Hash the natural key of every row to import (as ``columns.row_key`` does for one)."""
+    rows = checked.rows
+    texts = {}
+    for name in kind.key:
+        column = checked.columns[name]
+        per_cell = np.asarray([key_text(v) for v in column.values], dtype=object)
+        texts[name] = per_cell[column.codes[rows]].tolist()
+    return row_keys(kind, checked.person[rows].tolist(), texts)
+
+
+def _postgres(
+    kind: Kind,
+    model: type[m.AdministrativeRecord],
+    checked: Checked,
+    source_system: str,
+    write: Write | None,
+) -> tuple[int, int]:
+    """Stage the rows with one binary COPY, then count (dry run) or write them in set-based
+    SQL; return (added, updated)."""
+    table = model._meta.db_table
+    rows = checked.rows
+    # Binary COPY rows of fixed width: a numpy record per row, written in one piece. Dates and
+    # whole numbers go as themselves (an empty one as -infinity or -1); any other value as its
+    # index into a small lookup table of the column's distinct values.
+    layout: list[tuple[str, str]] = [("fields", ">i2"), ("l_person", ">i4"), ("person", ">i8")]
+    layout += [("l_key", ">i4"), ("key", "S64")]
+    stage_columns = ["young_person_id int8", "row_key text"]
+    lookups: list[tuple[str, str, list[Any]]] = []
+    selects = ["s.young_person_id", "s.row_key"]
+    joins = []
+    staged: dict[str, np.ndarray] = {}
+    for number, column in enumerate(kind.columns):
+        parsed = checked.columns[column.name]
+        stored = _stored(model, parsed, source_system)
+        how = storage(column)
+        layout += [(f"l{number}", ">i4"), (f"c{number}", ">i4")]
+        if how == "date":
+            per_cell = [NO_DATE if v is None else (v - PG_EPOCH).days for v in stored]
+            stage_columns.append(f"c{number} date")
+            value = f"NULLIF(s.c{number}, '-infinity'::date)"
+        elif how == "int":
+            per_cell = [-1 if v is None else v for v in stored]
+            stage_columns.append(f"c{number} int4")
+            value = f"NULLIF(s.c{number}, -1)"
+        else:
+            per_cell = list(range(len(stored)))
+            stage_columns.append(f"c{number} int4")
+            db_field = model._meta.get_field(column.name)
+            assert isinstance(db_field, models.Field)
+            db_type = db_field.db_type(connection) or "text"
+            lookups.append((f"import_u{number}", db_type, stored))
+            joins.append(f"JOIN import_u{number} u{number} ON u{number}.code = s.c{number}")
+            value = f"u{number}.value"
+        selects.append(f"{value} AS {column.name}")
+        staged[f"c{number}"] = np.asarray(per_cell, dtype=np.int64)[parsed.codes[rows]]
+    record = np.empty(len(rows), dtype=np.dtype(layout))
+    record["fields"] = 2 + len(kind.columns)
+    record["l_person"], record["person"] = 8, checked.person[rows]
+    record["l_key"], record["key"] = 64, np.asarray(_keys(kind, checked), dtype="S64")
+    for number in range(len(kind.columns)):
+        record[f"l{number}"], record[f"c{number}"] = 4, staged[f"c{number}"]
+
+    values = _value_names(kind)
+    rows_sql = f"(SELECT {', '.join(selects)} FROM import_stage s {' '.join(joins)}) t"
+    differs = (
+        f"({', '.join(f'r.{n}' for n in values)}) IS DISTINCT FROM "
+        f"({', '.join(f't.{n}' for n in values)})"
+    )
+    with connection.cursor() as cursor:
+        raw = cursor.cursor  # psycopg 3 under Django's wrapper
+        cursor.execute("SET LOCAL work_mem = '256MB'")
+        cursor.execute(f"CREATE TEMP TABLE import_stage ({', '.join(stage_columns)})")
+        with raw.copy("COPY import_stage FROM STDIN (FORMAT binary)") as copy:
+            copy.write(b"PGCOPY\n\xff\r\n\x00" + bytes(8))
+            copy.write(record.tobytes())
+            copy.write(b"\xff\xff")
+        for name, db_type, stored in lookups:
+            cursor.execute(f"CREATE TEMP TABLE {name} (code int4 PRIMARY KEY, value {db_type})")
+            with raw.copy(f"COPY {name} (code, value) FROM STDIN") as copy:
+                for code, value in enumerate(stored):
+                    copy.write_row((code, value))
+        # One join of the rows with the table finds each row's record (if any) and whether
+        # its values differ; the dry run counts, a real import updates and adds from it.
+        found = (
+            f"found AS MATERIALIZED (SELECT t.*, r.id AS record_id, "
+            f"(r.id IS NOT NULL AND {differs}) AS changed FROM {rows_sql} "
+            f"LEFT JOIN {table} r ON r.row_key = t.row_key AND NOT (r.row_key = ''))"
+        )
+        if write is None:
+            cursor.execute(
+                f"WITH {found} SELECT count(*) FILTER (WHERE record_id IS NULL), "
+                f"count(*) FILTER (WHERE changed) FROM found"
+            )
+        else:
+            columns = ["young_person_id", *values, "source_system", "row_key"]
+            cursor.execute(
+                f"WITH {found}, updated AS (UPDATE {table} r SET "
+                f"{', '.join(f'{n} = f.{n}' for n in [*values, 'source_system'])}, "
+                f"extracted_on = %(extracted)s, import_batch_id = %(batch)s, "
+                f"updated_at = %(now)s FROM found f WHERE f.changed AND r.id = f.record_id "
+                f"RETURNING 1), "
+                # In key order, so the unique index on row_key grows at one end.
+                f"added AS (INSERT INTO {table} ({', '.join(columns)}, provenance, "
+                f"extracted_on, import_batch_id, entered_by_id, created_at, updated_at) "
+                f"SELECT {', '.join(f'f.{n}' for n in columns)}, %(provenance)s, "
+                f"%(extracted)s, %(batch)s, %(by)s, %(now)s, %(now)s FROM found f "
+                f"WHERE f.record_id IS NULL ORDER BY f.row_key "
+                f"ON CONFLICT (row_key) WHERE NOT (row_key = '') DO NOTHING RETURNING 1) "
+                f"SELECT (SELECT count(*) FROM added), (SELECT count(*) FROM updated)",
+                {
+                    "provenance": m.Provenance.IMPORTED,
+                    "extracted": write.extracted_on,
+                    "batch": write.batch_id,
+                    "by": write.entered_by_id,
+                    "now": write.now,
+                },
+            )
+        added, updated = cursor.fetchone()
+        dropped = ["import_stage", *(name for name, _, _ in lookups)]
+        cursor.execute(f"DROP TABLE {', '.join(dropped)}")
+    return int(added), int(updated)
+
+
+def _orm(
+    kind: Kind,
+    model: type[m.AdministrativeRecord],
+    checked: Checked,
+    source_system: str,
+    write: Write | None,
+) -> tuple[int, int]:
+    """Compare and write the rows with the ORM in batches; return (added, updated)."""
+    rows = checked.rows
+    names = [c.name for c in kind.columns]
+    values = _value_names(kind)
+    stored = {
+        n: np.asarray(_stored(model, checked.columns[n], source_system), dtype=object)[
+            checked.columns[n].codes[rows]
+        ].tolist()
+        for n in names
+    }
+    every_key = _keys(kind, checked)
+    people = checked.person[rows].tolist()
+    manager = model.objects.unscoped()  # type: ignore[attr-defined]
+    added = updated = 0
+    for start in range(0, len(rows), 500):
+        batch = range(start, min(start + 500, len(rows)))
+        keys = every_key[start : start + 500]
+        present = {r.row_key: r for r in manager.filter(row_key__in=keys)}
+        new, changed = [], []
+        for i, key in zip(batch, keys, strict=True):
+            fields = {n: stored[n][i] for n in names}
+            record = present.get(key)
+            if record is None:
+                new.append(model(young_person_id=people[i], row_key=key, **fields))
+            elif any(getattr(record, n) != fields[n] for n in values):
+                for name, value in fields.items():
+                    setattr(record, name, value)
+                changed.append(record)
+        added, updated = added + len(new), updated + len(changed)
+        if write is None:
+            continue
+        for record in new:
+            record.provenance = m.Provenance.IMPORTED
+            record.entered_by_id = write.entered_by_id
+            record.created_at = write.now
+        for record in [*new, *changed]:
+            record.extracted_on = write.extracted_on
+            record.import_batch_id = write.batch_id
+            record.updated_at = write.now
+        manager.bulk_create(new)
+        provenance = ["source_system", "extracted_on", "import_batch", "updated_at"]
+        manager.bulk_update(changed, [*values, *provenance])
+    return added, updated
 
 
 def import_records(
@@ -294,19 +585,33 @@ def import_records(
     report = ImportReport(
         kind=kind, file_name=file_name, dry_run=dry_run, skip_unmatched=skip_unmatched
     )
-    digest = hashlib.sha256()
-    if file_name.lower().endswith((".xlsx", ".xlsm")):
-        data = stream.read()  # a workbook is a zip file: it must be read whole
-        digest.update(data)
-        source: IO[bytes] = io.BytesIO(data)
-    else:
-        source = io.BufferedReader(_HashingReader(stream, digest), buffer_size=1 << 20)
+    blocks = []
+    while block := stream.read(1 << 23):
+        blocks.append(block)
+        if progress is not None:
+            progress(0)  # the command's bar follows the bytes read
+    data = b"".join(blocks)
+    del blocks
+    digest = hashlib.sha256(data).hexdigest()
     try:
-        with transaction.atomic():
+        table = read_table(data, file_name)
+    except ImportFileError as error:
+        report.error(str(error))
+        return report
+    del data
+    checked = _check(spec, table, Matcher(site), report)
+    if progress is not None:
+        progress(report.rows_read)
+    if checked is None or not report.ok:
+        return report
+    store = _postgres if connection.vendor == "postgresql" else _orm
+    with transaction.atomic():
+        write = None
+        if not dry_run:
             batch = m.ImportBatch.objects.create(
                 kind=kind,
                 file_name=file_name[:255],
-                file_sha256="",
+                file_sha256=digest,
                 source_system=source_system,
                 extracted_on=extracted_on,
                 rows_read=0,
@@ -314,49 +619,14 @@ def import_records(
                 rows_already_present=0,
                 imported_by=by,
             )
-            now = timezone.now()
-            columns = _insert_columns(model, spec)
-            kind_columns = [c.name for c in spec.columns if c.name != "source_system"]
-            # An empty optional cell takes the field's default (0 absences), or stays empty.
-            defaults = [_default(model, name) for name in kind_columns]
-            provenance = m.Provenance.IMPORTED
-            by_id = by.pk if by is not None else None
-
-            # Read everything the rows need before COPY starts: the connection is busy then.
-            matcher = Matcher(site)
-
-            def rows() -> Iterator[tuple[Any, ...]]:
-                for person, key, values in _validated_rows(
-                    spec, read_table(source, file_name), matcher, report, progress
-                ):
-                    system = values.get("source_system") or source_system
-                    yield (
-                        person,
-                        provenance,
-                        system,
-                        extracted_on,
-                        batch.pk,
-                        key,
-                        by_id,
-                        now,
-                        now,
-                        *(
-                            default if values[name] is None else values[name]
-                            for name, default in zip(kind_columns, defaults, strict=True)
-                        ),
-                    )
-
-            write = _copy_rows if connection.vendor == "postgresql" else _bulk_create_rows
-            report.rows_added = write(model, columns, rows())
-            report.rows_already_present = report.rows_valid - report.rows_added
-            if not report.ok:
-                report.rows_added = report.rows_already_present = 0
-                raise _DryRun
-            batch.file_sha256 = digest.hexdigest()
+            write = Write(batch.pk, extracted_on, by.pk if by is not None else None, timezone.now())
+        report.rows_added, report.rows_updated = store(spec, model, checked, source_system, write)
+        report.rows_unchanged = report.rows_valid - report.rows_added - report.rows_updated
+        if not dry_run:
             batch.rows_read = report.rows_read
             batch.rows_added = report.rows_added
             batch.rows_already_present = report.rows_already_present
-            batch.save()
+            batch.save(update_fields=["rows_read", "rows_added", "rows_already_present"])
             audit_record(
                 actor=by,
                 action="outcomes.import.completed",
@@ -364,47 +634,25 @@ def import_records(
                 site=site,
                 data={
                     "kind": kind,
-                    "file_sha256": batch.file_sha256,
+                    "file_sha256": digest,
                     "rows_read": report.rows_read,
                     "rows_added": report.rows_added,
+                    "rows_updated": report.rows_updated,
+                    "rows_unchanged": report.rows_unchanged,
                     "rows_already_present": report.rows_already_present,
+                    "rows_repeated_in_file": report.rows_repeated_in_file,
                     "rows_unmatched_skipped": report.unmatched_count,
                 },
             )
             report.batch_id = batch.pk
-            if dry_run:
-                raise _DryRun
-    except _DryRun:
-        report.batch_id = None
     if progress is not None:
         progress(report.rows_read)
     return report
 
 
-class _HashingReader(io.RawIOBase):
-    """Pass a binary stream through while hashing it (the batch records the file's hash)."""
-
-    def __init__(self, stream: IO[bytes], digest: Any) -> None:
-        self.stream, self.digest = stream, digest
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: Any) -> int:
-        data = self.stream.read(len(buffer))
-        self.digest.update(data)
-        buffer[: len(data)] = data
-        return len(data)
-
-    def seekable(self) -> bool:
-        return False
-
-
 def template_rows(kind: str) -> list[list[str]]:
     """Return a template's header and one example row."""
     spec = KINDS[kind]
-    from mstoutcomes.outcomes.columns import MATCH_COLUMNS
-
     columns = [*MATCH_COLUMNS, *spec.columns]
     return [[c.name for c in columns], [c.example for c in columns]]
 

@@ -91,6 +91,7 @@ class Command(BaseCommand):
         self.stdout.write(
             ("Check passed. " if report.dry_run else "Imported. ")
             + f"{report.rows_read} rows read; {verb} {report.rows_added}; "
-            f"{report.rows_already_present} already present; "
+            f"{'would update' if report.dry_run else 'updated'} {report.rows_updated}; "
+            f"{report.rows_unchanged} unchanged; "
             f"{report.unmatched_count} unmatched rows skipped"
         )
