@@ -342,17 +342,34 @@ def logistic(
 # --- counts ----------------------------------------------------------------------------------
 
 
+def _converged(fit) -> bool:  # type: ignore[no-untyped-def]
+    return bool(fit.mle_retvals.get("converged", False)) and bool(np.all(np.isfinite(fit.params)))
+
+
 def fit_negbin(prep: Prepared, extra: Sequence[str] = ()):
     """Fit NB2 by maximum likelihood, then refit as a GLM with that dispersion (as glm.nb does)."""
     formula = "y ~ " + " + ".join([*prep.terms, *extra])
     offset = np.log(prep.frame["years"].to_numpy())
-    with warnings.catch_warnings():
-        # The ML fit reaches its optimum through Newton steps; statsmodels warns on slow starts.
+    with warnings.catch_warnings(), np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        # The ML fit reaches its optimum through Newton steps; statsmodels warns on slow starts,
+        # and a trial step can overshoot into an invalid dispersion (log of a negative number)
+        # before the step is corrected. Only the end point matters: it is checked below.
         warnings.simplefilter("ignore", ConvergenceWarning)
-        ml = smf.negativebinomial(formula, data=prep.frame, offset=offset).fit(
-            disp=0, maxiter=500, method="newton", tol=1e-12
-        )
+        model = smf.negativebinomial(formula, data=prep.frame, offset=offset)
+        ml = model.fit(disp=0, maxiter=500, method="newton", tol=1e-12)
+        if not _converged(ml):
+            # Newton from statsmodels' default start can wander off; BFGS is slower but steady,
+            # and Newton from its end point restores the precision the tests hold us to.
+            start = model.fit(disp=0, maxiter=2000, method="bfgs")
+            if _converged(start):
+                ml = model.fit(
+                    disp=0, maxiter=500, method="newton", tol=1e-12, start_params=start.params
+                )
+                if not _converged(ml):
+                    ml = start
     alpha = float(ml.params["alpha"])
+    if not _converged(ml):
+        raise ValueError("the negative binomial model did not converge")
     glm = smf.glm(
         formula,
         data=prep.frame,
@@ -395,6 +412,12 @@ def negative_binomial(
     counts = prep.frame["arm"].value_counts()
     prep.n_by_arm = {a: int(counts.get(a, 0)) for a in arms}
     _require(prep)
+    events = prep.frame.groupby("arm")["y"].sum()
+    empty = [a for a in arms if events.get(a, 0) == 0]
+    if empty:
+        # Zero events in an arm: the likelihood has no finite maximum (the rate ratio runs off
+        # to 0 or infinity), so any "estimate" would be an artefact of where the optimiser gave up.
+        raise ValueError(f"no events in {', '.join(empty)}, so a rate ratio cannot be estimated")
     res, alpha = fit_negbin(prep)
     effect = Effect(
         "rate ratio", float(res.params["treat"]), float(res.bse["treat"]), exponentiate=True
