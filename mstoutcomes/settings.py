@@ -210,3 +210,5 @@ TASKS = {
         "QUEUES": ["default"],
     }
 }
+# An analysis run still "running" after this long has lost its worker: it is shown as failed.
+ANALYSIS_RUN_STALE_MINUTES = env_int("ANALYSIS_RUN_STALE_MINUTES", 120, minimum=1)

@@ -15,6 +15,7 @@ class RunStatus(models.TextChoices):
 
 
 FINISHED = (RunStatus.COMPLETED, RunStatus.FAILED)
+UNFINISHED = (RunStatus.QUEUED, RunStatus.RUNNING)
 
 
 class AnalysisRun(models.Model):

@@ -3,13 +3,16 @@ group only published ones."""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
+from django.conf import settings
 from django.db.models import Q, QuerySet
 from django.http import Http404
+from django.utils import timezone
 
 from mstoutcomes.accounts.permissions import Perm, site_ids_with_perm
-from mstoutcomes.analysis.models import AnalysisRun, RunStatus
+from mstoutcomes.analysis.models import UNFINISHED, AnalysisRun, RunStatus
 
 
 def run_list_visible_to(*, user: Any) -> QuerySet[AnalysisRun]:
@@ -62,3 +65,39 @@ def repeat_identical(run: AnalysisRun) -> bool | None:
     if original is None or original["status"] != RunStatus.COMPLETED:
         return None
     return bool(original["results"] == run.results)
+
+
+def run_stall_reason(run: AnalysisRun, *, now: dt.datetime | None = None) -> str:
+    """Return why an unfinished run will never finish, or "" if it may still (or did) finish.
+
+    A run is stalled when its background task failed, finished without finishing the run, or is
+    missing from the queue; or when it has been running longer than
+    ``ANALYSIS_RUN_STALE_MINUTES`` (a worker that died mid-run leaves its task "running").
+    """
+    if run.status not in UNFINISHED:
+        return ""
+    from django_tasks.base import TaskResultStatus
+    from django_tasks.exceptions import TaskResultDoesNotExist
+
+    from mstoutcomes.analysis.tasks import analysis_run_task
+
+    if analysis_run_task.get_backend().supports_get_result:
+        try:
+            status = analysis_run_task.get_result(run.task_id).status if run.task_id else None
+        except TaskResultDoesNotExist:
+            status = None
+        if status is None:
+            return "its background task is missing from the queue"
+        if status == TaskResultStatus.FAILED:
+            return "its background task failed"
+        if status == TaskResultStatus.SUCCESSFUL:
+            return "its background task ended without finishing it"
+    limit = settings.ANALYSIS_RUN_STALE_MINUTES
+    now = now or timezone.now()
+    if (
+        run.status == RunStatus.RUNNING
+        and run.started_at is not None
+        and now - run.started_at > dt.timedelta(minutes=limit)
+    ):
+        return f"it has been running for more than {limit} minutes, so its worker has stopped"
+    return ""

@@ -25,9 +25,9 @@ from django.utils import timezone
 from mstoutcomes.accounts.models import Site, User
 from mstoutcomes.accounts.permissions import Perm, user_has_perm
 from mstoutcomes.accounts.services import audit_record
-from mstoutcomes.analysis import datasets
+from mstoutcomes.analysis import datasets, selectors
 from mstoutcomes.analysis.contract import ContractError, load_dataset
-from mstoutcomes.analysis.models import AnalysisRun, RunStatus
+from mstoutcomes.analysis.models import UNFINISHED, AnalysisRun, RunStatus
 from mstoutcomes.analysis.report import render_html, results_json
 from mstoutcomes.analysis.runner import ANALYSIS_ERRORS, NOT_CAUSAL, code_version, run_plan
 from mstoutcomes.core.pdf import PRINT_CSS, html_to_pdf
@@ -93,16 +93,21 @@ def analysis_run_repeat(
         user_has_perm(by, Perm.EXPORT_DATA, site=run.site_id),
         "You cannot analyse this site's data.",
     )
-    require(bool(run.snapshot), "This run has no frozen dataset to repeat.")
+    # A run that failed before it froze its data (its worker stopped, say) is run again from
+    # the live records with the same plan; any other run repeats on its frozen dataset.
+    require(
+        bool(run.snapshot) or run.status == RunStatus.FAILED,
+        "This run has no frozen dataset to repeat.",
+    )
     with transaction.atomic():
         again = AnalysisRun.objects.create(
             site_id=run.site_id,
             title=run.title,
             plan_toml=run.plan_toml,
-            dataset_sha256=run.dataset_sha256,
+            dataset_sha256=run.dataset_sha256 if run.snapshot else "",
             snapshot=run.snapshot,
             code_version=code_version(),
-            seed=run.seed,
+            seed=run.seed if run.snapshot else None,
             created_by=by,
             rerun_of=run,
         )
@@ -141,10 +146,47 @@ def analysis_run_execute(*, run: AnalysisRun) -> AnalysisRun:
     return _finish(run, outputs=outputs)
 
 
+def analysis_run_fail_stalled(
+    *, run: AnalysisRun, by: User | None, request: HttpRequest | None = None
+) -> AnalysisRun:
+    """Mark an unfinished run failed when its worker has stopped (``selectors.run_stall_reason``).
+
+    The decision is final: a worker that was only slow finds the run failed and keeps nothing,
+    so a run never changes from failed to completed. The user can run it again.
+    """
+    reason = selectors.run_stall_reason(run)
+    if not reason:
+        return run
+    with transaction.atomic():
+        stopped = AnalysisRun.objects.filter(pk=run.pk, status__in=UNFINISHED).update(
+            status=RunStatus.FAILED,
+            error=f"The analysis stopped without finishing: {reason}. Nothing was kept from it; "
+            "run it again.",
+            completed_at=timezone.now(),
+            progress_label="Stopped",
+            results=None,
+            tables={},
+            report_html="",
+            report_pdf=None,
+        )
+        if stopped:
+            audit_record(
+                actor=by,
+                action="analysis.run.stalled",
+                obj=run,
+                site=run.site,
+                data={"reason": reason, "status": run.status, "task_id": run.task_id},
+                request=request,
+            )
+    run.refresh_from_db(fields=["status", "error", "completed_at", "progress_label"])
+    return run
+
+
 def _progress(run: AnalysisRun, done: int, total: int, label: str) -> None:
     run.progress_done, run.progress_total, run.progress_label = done, total, label[:200]
-    # An UPDATE of three columns only, committed at once, so the page sees it while we work.
-    AnalysisRun.objects.filter(pk=run.pk).update(
+    # An UPDATE of three columns only, committed at once, so the page sees it while we work
+    # (and none once the run was marked stalled: that decision is final).
+    AnalysisRun.objects.filter(pk=run.pk, status=RunStatus.RUNNING).update(
         progress_done=done, progress_total=total, progress_label=label[:200]
     )
 
@@ -221,6 +263,15 @@ def _finish(
     run: AnalysisRun, *, error: str = "", outputs: dict[str, Any] | None = None
 ) -> AnalysisRun:
     with transaction.atomic():
+        if (
+            not AnalysisRun.objects.select_for_update()
+            .filter(pk=run.pk, status=RunStatus.RUNNING)
+            .exists()
+        ):
+            # Marked stalled while this worker was still at it: that decision stands.
+            logger.warning("Analysis run %s finished after it was marked stalled", run.pk)
+            run.refresh_from_db()
+            return run
         run.status = RunStatus.FAILED if error else RunStatus.COMPLETED
         run.error = error
         run.completed_at = timezone.now()

@@ -19,6 +19,7 @@ from mstoutcomes.core.pdf import pdf_response
 
 DOWNLOADS = {"json": "application/json", "html": "text/html; charset=utf-8"}
 POLL_SECONDS = 2
+MAX_ID = 2**31 - 1  # larger numbers cannot name a row
 
 
 def _may_view(request: HttpRequest) -> bool:
@@ -33,8 +34,15 @@ def run_list(request: HttpRequest) -> HttpResponse:
     if not _may_view(request):
         raise PermissionDenied("You do not have access to this page.")
     sites = Site.objects.filter(pk__in=site_ids_with_perm(request.user, Perm.EXPORT_DATA))
+    runs = list(selectors.run_list_visible_to(user=request.user)[:100])
+    by = current_user(request)
+    # A run whose worker stopped shows as failed here too, not "running" for ever.
+    runs = [
+        run if run.is_finished else services.analysis_run_fail_stalled(run=run, by=by)
+        for run in runs
+    ]
     context = {
-        "runs": selectors.run_list_visible_to(user=request.user)[:100],
+        "runs": runs,
         "sites": sites,
         "nav": "analysis",
     }
@@ -45,7 +53,11 @@ def run_list(request: HttpRequest) -> HttpResponse:
 @perm_required(Perm.EXPORT_DATA)
 def run_start(request: HttpRequest) -> HttpResponse:
     """Queue a run that freezes and analyses the pseudonymised records of a site."""
-    site = get_object_or_404(Site, pk=request.POST.get("site"))
+    site_id = request.POST.get("site", "").strip()
+    if not (site_id.isascii() and site_id.isdigit()) or not 0 < int(site_id) <= MAX_ID:
+        messages.error(request, "Choose the site whose records to analyse.")
+        return redirect("analysis:list")
+    site = get_object_or_404(Site, pk=int(site_id))
     run = services.analysis_run_start(by=current_user(request), site=site, request=request)
     messages.success(request, _queued_message(run))
     return redirect("analysis:detail", pk=run.pk)
@@ -63,6 +75,7 @@ def _queued_message(run: AnalysisRun) -> str:
 def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """Show a run's provenance, tables and charts."""
     run = selectors.run_get_visible(user=request.user, pk=pk)
+    run = services.analysis_run_fail_stalled(run=run, by=current_user(request), request=request)
     context = {
         "run": run,
         "is_analyst": user_has_perm(request.user, Perm.EXPORT_DATA, site=run.site_id),
@@ -80,6 +93,7 @@ def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def run_progress(request: HttpRequest, pk: int) -> HttpResponse:
     """Return a run's progress bar (htmx polls it until the run finishes)."""
     run = selectors.run_progress_visible(user=request.user, pk=pk)
+    run = services.analysis_run_fail_stalled(run=run, by=current_user(request), request=request)
     response = render(
         request, "analysis/_progress.html", {"run": run, "poll_seconds": POLL_SECONDS}
     )
@@ -92,6 +106,8 @@ def run_progress(request: HttpRequest, pk: int) -> HttpResponse:
 def run_download(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
     """Download a run's results as JSON, one CSV table, or the HTML or PDF report."""
     run = selectors.run_get_visible(user=request.user, pk=pk)
+    if run.status != RunStatus.COMPLETED:
+        raise Http404("This run has no results to download.")
     if fmt == "pdf":
         if not run.report_pdf:
             raise Http404("This run has no PDF report.")

@@ -14,7 +14,7 @@ import datetime as dt
 import hashlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
 import numpy as np
@@ -59,6 +59,26 @@ def parse_decimal(text: str) -> Decimal:
     if not value.is_finite() or value < 0:
         raise CellError("must be 0 or more")
     return value
+
+
+def parse_decimal_stored(max_digits: int, places: int) -> Parser:
+    """Return a parser of decimals stored with ``places`` decimal places in ``max_digits``.
+
+    The value is rounded as the database stores it (half away from zero, as PostgreSQL's
+    numeric does), so a re-import compares the number it stored with the same number, not with
+    the finer one in the file; a value too large for the column is a cell problem.
+    """
+    step = Decimal(1).scaleb(-places)
+    limit = Decimal(10) ** (max_digits - places)
+
+    def parse(text: str) -> Decimal:
+        value = parse_decimal(text).quantize(step, rounding=ROUND_HALF_UP)
+        if value >= limit:
+            raise CellError(f"must be less than {limit}")
+        return value
+
+    parse.decimal = (max_digits, places)  # type: ignore[attr-defined]
+    return parse
 
 
 def parse_bool(text: str) -> bool:
@@ -325,7 +345,7 @@ def build_kinds(choices: Mapping[str, Sequence[tuple[str, str]]]) -> dict[str, K
             (
                 col("kind", parse_choice(choices["exclusion"]), True, "Type.", "suspension"),
                 col("start_date", parse_date, True, "First day.", "2026-10-02"),
-                col("days", parse_decimal, False, "School days (suspensions).", "2.5"),
+                col("days", parse_decimal_stored(4, 1), False, "School days (suspensions).", "2.5"),
                 col("reason", parse_text(200), False, "Reason given.", "Persistent disruption"),
             ),
             key=("kind", "start_date"),
@@ -419,7 +439,7 @@ def build_kinds(choices: Mapping[str, Sequence[tuple[str, str]]]) -> dict[str, K
             "Pro-social activities",
             (
                 col("kind", parse_choice(choices["activity"]), True, "Type.", "sport"),
-                col("hours_per_week", parse_decimal, True, "Hours a week.", "3"),
+                col("hours_per_week", parse_decimal_stored(4, 1), True, "Hours a week.", "3"),
                 col("start_date", parse_date, True, "Start.", "2026-04-01"),
                 col("end_date", parse_date, False, "End (empty if ongoing).", ""),
             ),

@@ -23,6 +23,7 @@ import csv
 import datetime as dt
 import hashlib
 import io
+import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -176,13 +177,21 @@ def read_table(data: bytes, file_name: str) -> Table:
     """Read a CSV (UTF-8, with or without BOM) or Excel (.xlsx, first sheet) file as text."""
     if file_name.lower().endswith((".xlsx", ".xlsm")):
         from openpyxl import load_workbook
+        from openpyxl.utils.exceptions import InvalidFileException
 
-        book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-        rows = [
-            [_cell_text(v) for v in values]
-            for values in book.worksheets[0].iter_rows(values_only=True)
-        ]
-        book.close()
+        try:
+            book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+            rows = [
+                [_cell_text(v) for v in values]
+                for values in book.worksheets[0].iter_rows(values_only=True)
+            ]
+            book.close()
+        except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError):
+            # A damaged or renamed file: openpyxl fails in many ways, none of them the user's fix.
+            raise ImportFileError(
+                "The file cannot be read as an Excel workbook. Save it again from Excel as "
+                ".xlsx, or as CSV UTF-8."
+            ) from None
         return _table_from_rows(rows) if rows else Table([], [], [], np.zeros(0, dtype=bool))
     try:
         return _read_csv(data)

@@ -7,6 +7,7 @@ everyone who may see the recruitment page.
 
 from __future__ import annotations
 
+from html import escape
 from typing import Any
 
 import altair as alt
@@ -20,7 +21,7 @@ _COUNT_AXIS = alt.Axis(tickMinStep=1, format="d")
 def _svg(chart: alt.LayerChart | alt.Chart, title: str) -> str:
     spec = chart.properties(width=_WIDTH, height=220, title=title).to_dict()
     svg = vl_convert.vegalite_to_svg(spec)
-    return svg.replace("<svg ", f'<svg role="img" aria-label="{title}" ', 1)
+    return svg.replace("<svg ", f'<svg role="img" aria-label="{escape(title)}" ', 1)
 
 
 def cumulative_against_target(rows: list[dict[str, Any]], *, title: str) -> str:

@@ -134,7 +134,7 @@ def _follow_up(
     person_id: int,
     points: list[FollowUpPoint],
     recorded: dict[tuple[int, str], _Recorded],
-    withdrew_data: bool,
+    withdrew_data_on: dt.date | None,
     cut_off: dt.date,
 ) -> tuple[dict[str, str], dict[str, str]]:
     """Return each timepoint's state at the cut-off, and why the person was lost where lost.
@@ -142,7 +142,8 @@ def _follow_up(
     A completed assessment (in or out of window) counts as followed up; otherwise a withdrawal
     from further data collection, a refusal or a missed assessment loses them (withdrawal also
     at timepoints not yet due: they will not be seen); an open window is "due", a window not
-    yet open "not yet due", and a window closed with nothing recorded lost.
+    yet open "not yet due", and a window closed with nothing recorded lost. A withdrawal dated
+    after a window closed is not why that timepoint was lost: its own reason is given.
     """
     states: dict[str, str] = {}
     lost: dict[str, str] = {}
@@ -152,7 +153,7 @@ def _follow_up(
         if record.completed:
             states[point.code] = "followed_up"
             continue
-        if withdrew_data:
+        if withdrew_data_on is not None and withdrew_data_on <= closes:
             reason = LOST_WITHDREW
         elif record.refused:
             reason = LOST_REFUSED
@@ -200,7 +201,8 @@ def consort_dispositions(
     out = []
     for p in participants:
         allocation = getattr(p, "allocation", None)
-        if allocation is not None and allocation.allocated_at.date() > cut_off:
+        # The local calendar day, as everywhere else (23:30 UTC in summer is the next day).
+        if allocation is not None and timezone.localdate(allocation.allocated_at) > cut_off:
             allocation = None
         by_cut_off = [w for w in p.withdrawals.all() if w.withdrawn_on <= cut_off]
         withdrawals = {w.level for w in by_cut_off}
@@ -235,7 +237,9 @@ def consort_dispositions(
             person_id=p.young_person_id,
             points=points,
             recorded=recorded,
-            withdrew_data=bool(withdrawals & data_levels),
+            withdrew_data_on=min(
+                (w.withdrawn_on for w in by_cut_off if w.level in data_levels), default=None
+            ),
             cut_off=cut_off,
         )
         stopped = [w for w in by_cut_off if w.level == WithdrawalLevel.TREATMENT]

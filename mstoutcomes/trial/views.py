@@ -228,12 +228,45 @@ def recruitment(request: HttpRequest, code: str) -> HttpResponse:
     )
 
 
-def _consort(request: HttpRequest, code: str) -> tuple[Trial, dt.date, Site | None, Any]:
+# Largest value a database integer key holds: larger "IDs" cannot name a row.
+MAX_ID = 2**31 - 1
+
+
+def _cut_off(request: HttpRequest, *, page: bool = True) -> dt.date:
+    """Return the cut-off date asked for, or today when it is not a real date (said on a page)."""
+    text = request.GET.get("cut_off", "").strip()
+    if not text:
+        return today()
+    try:
+        cut_off = parse_date(text)
+    except ValueError:
+        cut_off = None
+    if cut_off is None:
+        if page:  # a download says the date it used in its title and file name instead
+            messages.error(
+                request,
+                f"The cut-off date \u201c{text[:20]}\u201d is not a real date: showing today.",
+            )
+        return today()
+    return cut_off
+
+
+def _site_param(request: HttpRequest) -> int | None:
+    """Return the site ID asked for, or None (all sites) when it is not a plausible ID."""
+    text = request.GET.get("site", "").strip()
+    if not (text.isascii() and text.isdigit()) or not 0 < int(text) <= MAX_ID:
+        return None
+    return int(text)
+
+
+def _consort(
+    request: HttpRequest, code: str, *, page: bool = True
+) -> tuple[Trial, dt.date, Site | None, Any]:
     """Return the trial, cut-off, site (or None: all) and the counts a CONSORT request asks for."""
     trial = _trial(request, code)
-    cut_off = parse_date(request.GET.get("cut_off", "")) or today()
-    site_id = request.GET.get("site", "")
-    site = trial.sites.filter(pk=int(site_id)).first() if site_id.isdigit() else None
+    cut_off = _cut_off(request, page=page and request.GET.get("format") != "csv")
+    site_id = _site_param(request)
+    site = trial.sites.filter(pk=site_id).first() if site_id is not None else None
     points = selectors.follow_up_points()
     counts = consort_counts(
         selectors.consort_dispositions(
@@ -259,7 +292,12 @@ def consort(request: HttpRequest, code: str) -> HttpResponse:
     query = f"cut_off={cut_off}" + (f"&site={site.pk}" if site else "")
     if request.GET.get("format") == "csv":
         services.consort_export_record(
-            by=current_user(request), trial=trial, fmt="csv", cut_off=cut_off, site=site
+            by=current_user(request),
+            trial=trial,
+            fmt="csv",
+            cut_off=cut_off,
+            site=site,
+            request=request,
         )
         response = HttpResponse(content_type="text/csv")
         response["Content-Disposition"] = f'attachment; filename="consort-{code}-{cut_off}.csv"'
@@ -299,11 +337,16 @@ def consort(request: HttpRequest, code: str) -> HttpResponse:
 @perm_required(Perm.UNBLIND)
 def consort_pdf(request: HttpRequest, code: str) -> HttpResponse:
     """The CONSORT diagram, its numbers and the method text (items 8a to 10) as a PDF."""
-    trial, cut_off, site, counts = _consort(request, code)
+    trial, cut_off, site, counts = _consort(request, code, page=False)
     spec = trial.spec
     title = _consort_title(trial, cut_off, site)
     services.consort_export_record(
-        by=current_user(request), trial=trial, fmt="pdf", cut_off=cut_off, site=site
+        by=current_user(request),
+        trial=trial,
+        fmt="pdf",
+        cut_off=cut_off,
+        site=site,
+        request=request,
     )
     pdf = render_pdf(
         "trial/consort_print.html",
@@ -326,14 +369,13 @@ def consort_pdf(request: HttpRequest, code: str) -> HttpResponse:
 def box_participants(request: HttpRequest, code: str) -> HttpResponse:
     """The participants behind one CONSORT box, linked to their records."""
     trial = _trial(request, code)
-    cut_off = parse_date(request.GET.get("cut_off", "")) or today()
-    site_id = request.GET.get("site", "")
+    cut_off = _cut_off(request)
     people = selectors.box_members(
         user=request.user,
         trial=trial,
         box=request.GET.get("box", ""),
         cut_off=cut_off,
-        site_id=int(site_id) if site_id.isdigit() else None,
+        site_id=_site_param(request),
     )
     if people is None:
         raise Http404("No such box.")
@@ -398,7 +440,9 @@ def deviation_list(request: HttpRequest, code: str) -> HttpResponse:
 
 def _deviations_csv(request: HttpRequest, trial: Trial, deviations: Any) -> HttpResponse:
     rows = list(deviations)
-    services.deviations_export_record(by=current_user(request), trial=trial, rows=len(rows))
+    services.deviations_export_record(
+        by=current_user(request), trial=trial, rows=len(rows), request=request
+    )
     response = HttpResponse(content_type="text/csv")
     response["Content-Disposition"] = f'attachment; filename="deviations-{trial.code}.csv"'
     writer = csv.writer(response)
