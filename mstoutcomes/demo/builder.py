@@ -17,8 +17,10 @@ register a function with an order::
         return f"{len(ctx.young_people)} referrals"
 
 - Steps run by ``order``, then name. In use: 100 organisation (sites, agencies, users), 110 people
-  (young people, families, agency involvement, episodes). Leave gaps: referrals 200, measures 300,
-  trial 400, outcomes 500, costs 600.
+  (young people, families, agency involvement, episodes outside the trial), 150 trial_setup,
+  200 referrals (acceptance at the trial site hands families to the trial), 210 trial (consent,
+  randomisation), 220 episodes (the MST arm's episodes through ``referral_allocate``), 300
+  measures, 310 goals, 500 outcomes, 600 costs. Leave gaps.
 - ``ctx.rng`` is the step's own random stream, seeded from the seed and the step's name: a new
   step never changes the data of the others, and the same seed and as-of date give the same site.
   Never use the global ``random`` module, ``today()`` or Faker without a seed: use ``ctx.as_of``.

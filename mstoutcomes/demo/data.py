@@ -57,6 +57,9 @@ class SiteSpec:
     ethnicity_weights: dict[str, float]
     schools: tuple[str, ...]
     la_code: str  # used in synthetic Unique Pupil Numbers
+    # A trial site: every accepted family goes to the trial (consent, randomisation) and only
+    # those allocated to MST get an episode; `in_treatment` and `awaiting` are then not used.
+    trial_site: bool = False
 
 
 # ONS 2021 census shares, nudged towards the young people MST teams see (mixed White and Black
@@ -100,7 +103,7 @@ SITES: tuple[SiteSpec, ...] = (
         code="TRF",
         name="MST Trafford",
         locality="Trafford",
-        people=48,
+        people=90,
         in_treatment=11,
         awaiting=4,
         therapists=("therapist1", "therapist2", "therapist3"),
@@ -126,6 +129,7 @@ SITES: tuple[SiteSpec, ...] = (
             "Mersey Vale Pupil Referral Unit",
         ),
         la_code="358",
+        trial_site=True,
     ),
     SiteSpec(
         code="STK",
@@ -606,3 +610,19 @@ DISCHARGE_NOTES: dict[str, tuple[str, ...]] = {
     "moved": ("Family moved out of the area; details passed to the new local authority.",),
     "administrative": ("Closed after a change in funding arrangements; referrer informed.",),
 }
+
+# The trial at the trial site (mstoutcomes/trial/config/start-demo.toml) and how its families go.
+TRIAL_CONFIG = "start-demo.toml"
+# Families accepted at panel who are not randomised: failing a trial criterion, or declining.
+TRIAL_NOT_ELIGIBLE = 3
+TRIAL_DECLINED = 7
+# Randomised families who later withdraw from further data collection, or are lost to follow-up.
+TRIAL_WITHDRAWALS = 1
+TRIAL_LOST = 5
+# Days from the panel's acceptance to consent, and from consent to randomisation.
+CONSENT_DAYS = (4, 21)
+RANDOMISE_DAYS = (0, 6)
+# Days from randomisation to the first MST session when a therapist has a place.
+MST_WAIT_DAYS = (7, 24)
+# The recruitment period: referrals from this many days before the as-of date to 10 days before.
+RECRUITMENT_DAYS = 660

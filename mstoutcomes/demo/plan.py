@@ -71,6 +71,25 @@ class EpisodePlan:
 
 
 @dataclass(frozen=True)
+class TrialPlan:
+    """How a family at the trial site goes through the trial, whichever arm they are given.
+
+    disposition: "randomise", "not_eligible" (the panel accepts but a criterion fails) or
+    "declined" (the family declines consent). ``wait_days`` applies only if the family is
+    allocated to MST: how long after randomisation they could start.
+    """
+
+    disposition: str
+    consent_days: int
+    randomise_days: int
+    wait_days: int
+    # Withdrawal from further data collection this many days after randomisation.
+    withdraw_after_days: int | None = None
+    # Lost to follow-up: research assessments from this month on are missed.
+    lost_from_month: int | None = None
+
+
+@dataclass(frozen=True)
 class PersonPlan:
     site: str  # site code
     referring_agency: str  # AgencySpec key
@@ -91,6 +110,7 @@ class PersonPlan:
     family: tuple[FamilyMemberPlan, ...] = ()
     involvements: tuple[InvolvementPlan, ...] = ()
     episode: EpisodePlan | None = None
+    trial: TrialPlan | None = None
 
     @property
     def age_at_referral(self) -> int:
@@ -283,6 +303,7 @@ class _Timeline:
     end_date: dt.date | None = None
     reason: str = ""
     outcomes: dict[str, bool | None] = field(default_factory=dict)
+    trial: TrialPlan | None = None
 
 
 def plan_timelines(rng: random.Random, spec: data.SiteSpec, as_of: dt.date) -> list[_Timeline]:
@@ -306,6 +327,71 @@ def plan_timelines(rng: random.Random, spec: data.SiteSpec, as_of: dt.date) -> l
         timelines.append(_Timeline("awaiting", as_of - dt.timedelta(days=rng.randint(0, 27))))
     _assign_outcomes(rng, [t for t in timelines if t.status == "discharged"])
     return sorted(timelines, key=lambda t: t.referred_on)
+
+
+def plan_trial_timelines(
+    rng: random.Random, spec: data.SiteSpec, as_of: dt.date
+) -> list[_Timeline]:
+    """Return referral dates across the recruitment period, and each family's trial course."""
+    referred = sorted(
+        as_of - dt.timedelta(days=rng.randint(3, data.RECRUITMENT_DAYS)) for _ in range(spec.people)
+    )
+    # Not eligible and declined families, spread over the period; the rest are randomised.
+    special = rng.sample(range(spec.people), data.TRIAL_NOT_ELIGIBLE + data.TRIAL_DECLINED)
+    dispositions = ["randomise"] * spec.people
+    for n, index in enumerate(special):
+        dispositions[index] = "not_eligible" if n < data.TRIAL_NOT_ELIGIBLE else "declined"
+    # Withdrawals and losses among families randomised long enough ago to have been followed up.
+    followed = [
+        n
+        for n, day in enumerate(referred)
+        if dispositions[n] == "randomise" and (as_of - day).days > 300
+    ]
+    chosen = rng.sample(followed, data.TRIAL_WITHDRAWALS + data.TRIAL_LOST)
+    withdrawn = set(chosen[: data.TRIAL_WITHDRAWALS])
+    lost = set(chosen[data.TRIAL_WITHDRAWALS :])
+    timelines = []
+    for n, day in enumerate(referred):
+        course = TrialPlan(
+            disposition=dispositions[n],
+            consent_days=rng.randint(*data.CONSENT_DAYS),
+            randomise_days=rng.randint(*data.RANDOMISE_DAYS),
+            wait_days=rng.randint(*data.MST_WAIT_DAYS),
+            withdraw_after_days=rng.randint(120, 240) if n in withdrawn else None,
+            lost_from_month=rng.choice((6, 12)) if n in lost else None,
+        )
+        timelines.append(_Timeline("trial", day, trial=course))
+    return timelines
+
+
+@dataclass(frozen=True)
+class Ending:
+    """How an MST episode would end: the reason, its length, the outcomes and a note."""
+
+    reason: str
+    days: int
+    outcomes: tuple[tuple[str, bool | None], ...]
+    notes: str
+
+
+def plan_endings(rng: random.Random, count: int) -> list[Ending]:
+    """Return how `count` MST episodes end, in the service's usual mix, in random order."""
+    reasons = [r for r, n in quota(data.DISCHARGE_MIX, count).items() for _ in range(n)]
+    rng.shuffle(reasons)
+    timelines = [_Timeline("discharged", dt.date.min, reason=reason) for reason in reasons]
+    _assign_outcomes(rng, timelines)
+    endings = []
+    for timeline in timelines:
+        low, high, mode = data.EPISODE_DAYS[timeline.reason]
+        endings.append(
+            Ending(
+                reason=timeline.reason,
+                days=round(rng.triangular(low, high, mode)),
+                outcomes=tuple(timeline.outcomes.items()),
+                notes=rng.choice(data.DISCHARGE_NOTES[timeline.reason]),
+            )
+        )
+    return endings
 
 
 def _assign_outcomes(rng: random.Random, ended: list[_Timeline]) -> None:
@@ -390,7 +476,11 @@ def plan_site(
 ) -> list[PersonPlan]:
     """Return the site's young people in referral order, with families, agencies and episodes."""
     names = _Names(rng, taken_names)
-    timelines = plan_timelines(rng, spec, as_of)
+    timelines = (
+        plan_trial_timelines(rng, spec, as_of)
+        if spec.trial_site
+        else plan_timelines(rng, spec, as_of)
+    )
     therapists = allocate_therapists(rng, spec.therapists, timelines)
     referral_weights = {a.key: a.referral_weight for a in data.AGENCIES if a.key in spec.agencies}
     people = []
@@ -441,6 +531,7 @@ def plan_site(
                 family=plan_family(rng, names, heritage, given, family),
                 involvements=involvements,
                 episode=episode,
+                trial=timeline.trial,
             )
         )
     return people
@@ -452,3 +543,70 @@ def _school(rng: random.Random, spec: data.SiteSpec, age: int) -> str:
     if rng.random() < 0.06:
         return "Electively home educated"
     return rng.choice(spec.schools)
+
+
+@dataclass(frozen=True)
+class EpisodeRequest:
+    """A family allocated to MST, waiting for a therapist from a date."""
+
+    key: str  # study ID
+    randomised_on: dt.date
+    wait_days: int
+
+
+def schedule_episodes(
+    rng: random.Random,
+    requests: list[EpisodeRequest],
+    *,
+    caps: Mapping[str, int],
+    supervisor: str,
+    as_of: dt.date,
+) -> dict[str, EpisodePlan]:
+    """Give each MST family a therapist with a free place, first come first served.
+
+    A family starts after its wait, or on the first day after that when a therapist is under
+    their cap (the fewest open cases first). Families with no place by the as-of date are still
+    waiting (left out). Episodes end in the service's usual mix of reasons (``plan_endings``);
+    one still running at the as-of date started within four months, one that started earlier
+    ended before it.
+    """
+    # In order of the day each could start: then starts never go backwards, so a place checked
+    # free on a start day stays free for the whole episode (no later booking starts earlier).
+    ordered = sorted(requests, key=lambda r: (r.randomised_on + dt.timedelta(r.wait_days), r.key))
+    endings = plan_endings(rng, len(ordered))
+    booked: dict[str, list[tuple[dt.date, dt.date]]] = {name: [] for name in caps}
+    plans: dict[str, EpisodePlan] = {}
+    for request, ending in zip(ordered, endings, strict=True):
+        day = request.randomised_on + dt.timedelta(days=request.wait_days)
+        while day <= as_of:
+            load = {
+                name: sum(1 for start, end in spans if start <= day < end)
+                for name, spans in booked.items()
+            }
+            free = [name for name in caps if load[name] < caps[name]]
+            if free:
+                fewest = min(load[name] for name in free)
+                therapist = rng.choice([name for name in free if load[name] == fewest])
+                break
+            day += dt.timedelta(days=1)
+        else:
+            continue
+        end = day + dt.timedelta(days=ending.days)
+        if end > as_of and (as_of - day).days > 118:
+            end = as_of - dt.timedelta(days=rng.randint(1, 10))
+        booked[therapist].append((day, end))
+        if end > as_of:
+            plans[request.key] = EpisodePlan(
+                therapist=therapist, supervisor=supervisor, start_date=day
+            )
+            continue
+        plans[request.key] = EpisodePlan(
+            therapist=therapist,
+            supervisor=supervisor,
+            start_date=day,
+            end_date=end,
+            discharge_reason=ending.reason,
+            discharge_notes=ending.notes,
+            **dict(ending.outcomes),
+        )
+    return plans

@@ -598,6 +598,11 @@ def referral_allocate(
     )
     _lock(referral)
     check_transition(referral.state, State.ALLOCATED)
+    from mstoutcomes.trial.handover import allocation_refusal
+
+    refusal = allocation_refusal(referral)
+    if refusal:
+        raise ValidationError({"therapist": refusal})
     # Lock the therapist's row so two allocations cannot both take their last place.
     User.objects.select_for_update().filter(pk=therapist.pk).first()
     open_cases, cap = therapist_load(site=referral.site, therapist=therapist)
@@ -637,6 +642,41 @@ def referral_allocate(
     )
     _notify_referrer(referral, _decision_message(referral))
     return episode
+
+
+@transaction.atomic
+def referral_close_for_trial(
+    *,
+    by: User | None,
+    referral: Referral,
+    reason: str,
+    on: dt.datetime | dt.date | None = None,
+    request: HttpRequest | None = None,
+) -> Referral:
+    """Close an accepted family's referral because the trial allocated them to usual services.
+
+    Called by the trial after randomisation (never from a view). The referral is closed as
+    withdrawn with the trial's reason, so no MST episode can be opened for it.
+    """
+    require(_may(by, Perm.RANDOMISE, referral.site_id), "Not permitted.")
+    _lock(referral)
+    day = on.date() if isinstance(on, dt.datetime) else on
+    referral.decision_notes = "\n".join(filter(None, [referral.decision_notes, reason]))
+    _move(
+        referral,
+        State.WITHDRAWN,
+        by=by,
+        reason=reason,
+        data={"closed_by": "trial", "on": (day or today()).isoformat()},
+        request=request,
+        update_fields=["decision_notes"],
+    )
+    _notify_referrer(
+        referral,
+        f"{referral.reference} ({referral.full_name}) will not start MST: {reason[0].lower()}"
+        f"{reason[1:]}.",
+    )
+    return referral
 
 
 @transaction.atomic

@@ -27,3 +27,7 @@ class Withdrawn(RandomisationError):
 
 class ListExhausted(RandomisationError):
     code = "list_exhausted"
+
+
+class InvalidAllocationDate(RandomisationError):
+    code = "invalid_date"

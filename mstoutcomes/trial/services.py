@@ -29,6 +29,7 @@ from mstoutcomes.trial.config import TrialSpec
 from mstoutcomes.trial.drbg import Drbg
 from mstoutcomes.trial.errors import (
     AlreadyRandomised,
+    InvalidAllocationDate,
     ListExhausted,
     NoConsent,
     NotEligible,
@@ -82,8 +83,14 @@ def trial_create(
     return trial
 
 
-def levels_for(trial: Trial, young_person: YoungPerson, extra: dict[str, str]) -> dict[str, str]:
-    """Return the factor levels for a young person: site, sex and age band from the record."""
+def levels_for(
+    trial: Trial,
+    young_person: YoungPerson,
+    extra: dict[str, str],
+    *,
+    on: dt.date | None = None,
+) -> dict[str, str]:
+    """Return the factor levels for a young person: site, sex and age band (age on `on`)."""
     spec = trial.spec
     derived: dict[str, str] = {}
     for factor in spec.factors:
@@ -92,7 +99,7 @@ def levels_for(trial: Trial, young_person: YoungPerson, extra: dict[str, str]) -
         elif factor.name == "sex":
             derived["sex"] = young_person.sex
         elif factor.name == "age_band":
-            age = age_on(young_person.date_of_birth, timezone.localdate())
+            age = age_on(young_person.date_of_birth, on or timezone.localdate())
             for band in factor.categories:
                 low, _, high = band.partition("-")
                 if low.isdigit() and high.isdigit() and int(low) <= age <= int(high):
@@ -109,19 +116,33 @@ def participant_enrol(
     trial: Trial,
     young_person: YoungPerson,
     extra_levels: dict[str, str] | None = None,
+    on: dt.date | None = None,
 ) -> Participant:
-    """Add a young person to a trial's screening, with their stratification levels."""
+    """Add a young person to a trial's screening, with their stratification levels.
+
+    Idempotent: a young person already in the trial is returned as they are (levels are never
+    recomputed, so minimisation always sees the levels recorded at enrolment). ``on`` is the
+    enrolment date the age band is worked out on (today if not given).
+    """
     require(
         by is None or user_has_perm(by, Perm.RANDOMISE, site=young_person.site_id),
         "You cannot enrol participants at this site.",
     )
     if not trial.sites.filter(pk=young_person.site_id).exists():
         raise NotEligible(f"{young_person.site} is not a site in trial {trial.code}.")
+    existing = (
+        Participant.objects.unscoped()
+        .select_for_update()
+        .filter(trial=trial, young_person=young_person)
+        .first()
+    )
+    if existing is not None:
+        return existing
     participant = Participant(
         trial=trial,
         young_person=young_person,
         site=young_person.site,
-        levels=levels_for(trial, young_person, extra_levels or {}),
+        levels=levels_for(trial, young_person, extra_levels or {}, on=on),
     )
     clean_and_save(participant)
     audit_record(
@@ -129,28 +150,52 @@ def participant_enrol(
         action="trial.participant.enrolled",
         obj=participant,
         site=participant.site,
-        data={"young_person": young_person.study_id, "levels": participant.levels},
+        data={
+            "young_person": young_person.study_id,
+            "levels": participant.levels,
+            "on": (on or timezone.localdate()).isoformat(),
+        },
     )
     return participant
 
 
 @transaction.atomic
 def eligibility_record(
-    *, by: User, participant: Participant, eligible: bool, on: dt.date, notes: str = ""
+    *,
+    by: User | None,
+    participant: Participant,
+    eligible: bool,
+    on: dt.date,
+    notes: str = "",
+    criteria: list[dict[str, Any]] | None = None,
 ) -> Participant:
-    """Confirm (or refuse) a participant's eligibility against the referral's criteria."""
-    require(user_has_perm(by, Perm.RANDOMISE, site=participant.site_id), "Not permitted.")
+    """Confirm (or refuse) a participant's eligibility against the referral's criteria.
+
+    ``by=None`` is the system recording the referral's evaluated criteria at hand-over; the
+    criteria (kind, code, met, reason) go into the audit event so the evidence is kept.
+    """
+    require(
+        by is None or user_has_perm(by, Perm.RANDOMISE, site=participant.site_id),
+        "Not permitted.",
+    )
+    if on > timezone.localdate():
+        from django.core.exceptions import ValidationError
+
+        raise ValidationError({"on": "Eligibility cannot be confirmed on a date in the future."})
     participant.is_eligible = eligible
     participant.eligibility_confirmed_on = on
     participant.eligibility_confirmed_by = by
     participant.eligibility_notes = notes
     clean_and_save(participant)
+    data: dict[str, Any] = {"eligible": eligible, "young_person": participant.young_person.study_id}
+    if criteria is not None:
+        data["criteria"] = criteria
     audit_record(
         actor=by,
         action="trial.participant.eligibility_recorded",
         obj=participant,
         site=participant.site,
-        data={"eligible": eligible, "young_person": participant.young_person.study_id},
+        data=data,
     )
     return participant
 
@@ -166,8 +211,12 @@ def consent_record(
     recorded_on: dt.date,
     notes: str = "",
 ) -> ConsentRecord:
-    """Record one consent or assent on a named form version."""
+    """Record one consent or assent on a named form version (never dated in the future)."""
     require(user_has_perm(by, Perm.RANDOMISE, site=participant.site_id), "Not permitted.")
+    if recorded_on > timezone.localdate():
+        from django.core.exceptions import ValidationError
+
+        raise ValidationError({"recorded_on": "A consent cannot be dated in the future."})
     record = ConsentRecord(
         participant=participant,
         kind=kind,
@@ -266,9 +315,20 @@ def _allocate_minimisation(trial: Trial, participant: Participant) -> tuple[str,
 
 
 def participant_randomise(
-    *, by: User, participant: Participant, request: HttpRequest | None = None
+    *,
+    by: User,
+    participant: Participant,
+    request: HttpRequest | None = None,
+    at: dt.datetime | None = None,
 ) -> Allocation:
-    """Randomise a consented, eligible participant, exactly once; refusals are audited."""
+    """Randomise a consented, eligible participant, exactly once; refusals are audited.
+
+    ``at`` records a randomisation made earlier (the demo's history, or entering one done by
+    telephone): it is refused in the future, before the consents it needs, or before the last
+    allocation already in the same sequence, so allocation times always follow the sequence.
+    After the allocation is saved, ``trial.handover.allocation_handover`` tells the referral the
+    result in the same transaction (management as usual closes it; MST waits for a therapist).
+    """
     require(
         user_has_perm(by, Perm.RANDOMISE, site=participant.site_id),
         "You cannot randomise participants at this site.",
@@ -283,6 +343,7 @@ def participant_randomise(
                 arm, stratum, sequence, details = _allocate_blocks(trial, locked)
             else:
                 arm, stratum, sequence, details = _allocate_minimisation(trial, locked)
+            allocated_at = timezone.now() if at is None else _check_allocation_time(locked, at)
             allocation = Allocation(
                 trial=trial,
                 participant=locked,
@@ -292,7 +353,7 @@ def participant_randomise(
                 sequence=sequence,
                 details=details,
                 is_test=trial.is_test_mode,
-                allocated_at=timezone.now(),
+                allocated_at=allocated_at,
                 allocated_by=by,
             )
             try:
@@ -314,6 +375,7 @@ def participant_randomise(
                     "sequence": sequence,
                     "stratum": stratum,
                     "test": trial.is_test_mode,
+                    **({"allocated_at": allocated_at.isoformat()} if at is not None else {}),
                 },
                 request=request,
             )
@@ -324,6 +386,11 @@ def participant_randomise(
             schedule_recompute(
                 by=by, young_person=locked.young_person, before=schedule_before, request=request
             )
+            # The referral learns the result in the same transaction, so an allocation and the
+            # referral's closure (management as usual) are committed together or not at all.
+            from mstoutcomes.trial.handover import allocation_handover
+
+            allocation_handover(by=by, allocation=allocation, request=request)
             return allocation
     except RandomisationError as error:
         audit_record(
@@ -335,6 +402,31 @@ def participant_randomise(
             request=request,
         )
         raise
+
+
+def _check_allocation_time(participant: Participant, at: dt.datetime) -> dt.datetime:
+    """Return a back-dated allocation time, refusing one in the future or out of order."""
+    if timezone.is_naive(at):
+        raise InvalidAllocationDate("Give the randomisation time with its time zone.")
+    if at > timezone.now():
+        raise InvalidAllocationDate("A randomisation cannot be dated in the future.")
+    consented = participant.consents.filter(kind__in=REQUIRED_CONSENTS, given=True).values_list(
+        "recorded_on", flat=True
+    )
+    if consented and timezone.localdate(at) < max(consented):
+        raise InvalidAllocationDate("A randomisation cannot be dated before the consents it needs.")
+    previous = (
+        Allocation.objects.filter(trial=participant.trial)
+        .order_by("-allocated_at")
+        .values_list("allocated_at", flat=True)
+        .first()
+    )
+    if previous is not None and at < previous:
+        raise InvalidAllocationDate(
+            "A randomisation cannot be dated before the trial's latest allocation "
+            f"({timezone.localtime(previous):%d %B %Y %H:%M})."
+        )
+    return at
 
 
 def _schedule_before(participant: Participant) -> list[Any]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
@@ -33,6 +33,7 @@ from mstoutcomes.measures.services import anchors_for
 from mstoutcomes.measures.windows import DueTask, due_tasks
 
 SDQ_SCALES = ("emotion", "conduct", "hyper", "peer", "prosocial")
+TRIAL_SCHEDULE = "trial"  # measures/schedules/start-trial.yaml
 
 
 @dataclass(frozen=True)
@@ -44,7 +45,13 @@ class Trajectory:
     adherence: float  # the family's typical TAM-R score
 
 
-def plan_trajectory(rng: random.Random, *, completed: bool) -> Trajectory:
+# Mean share of difficulties that resolve: MST completed, MST ended early, management as usual.
+# Across the MST arm (about three in four complete) that is about 0.38 against 0.31: a modest
+# effect, about 1.5 points of SDQ total difficulties (a standardised difference near 0.3).
+IMPROVEMENT = {"completed": 0.45, "ended_early": 0.15, "usual_care": 0.31}
+
+
+def plan_trajectory(rng: random.Random, *, completed: bool, usual_care: bool = False) -> Trajectory:
     """Return a clinical-range SDQ profile and how much it improves (more if MST completed)."""
     baseline = {
         "emotion": rng.randint(2, 7),
@@ -53,7 +60,8 @@ def plan_trajectory(rng: random.Random, *, completed: bool) -> Trajectory:
         "peer": rng.randint(2, 6),
         "prosocial": rng.randint(2, 6),
     }
-    improvement = max(0.0, min(1.0, rng.gauss(0.45 if completed else 0.15, 0.2)))
+    mean = IMPROVEMENT["usual_care" if usual_care else "completed" if completed else "ended_early"]
+    improvement = max(0.0, min(1.0, rng.gauss(mean, 0.2)))
     adherence = max(0.2, min(1.0, rng.gauss(0.74 if completed else 0.55, 0.12)))
     return Trajectory(baseline, improvement, adherence)
 
@@ -85,12 +93,31 @@ def _entered(task: DueTask, rng: random.Random, trajectory: Trajectory, progress
         return sdq_at(rng, trajectory, progress, task.respondent) | {
             "impact": max(0, min(most, impact))
         }
+    if task.instrument == "icu":
+        left = 1 - 0.4 * trajectory.improvement * progress
+        conduct = trajectory.baseline["conduct"]
+        return {
+            "callousness": _clamp(round((conduct * 1.6 + rng.gauss(2, 3)) * left), 0, 33),
+            "uncaring": _clamp(round((conduct * 1.3 + rng.gauss(1, 3)) * left), 0, 24),
+            "unemotional": _clamp(round((5 + rng.gauss(1, 2)) * left), 0, 15),
+        }
+    if task.instrument == "apq9":
+        gain = trajectory.improvement * progress
+        return {
+            "positive": _clamp(round(9 + 4 * gain + rng.gauss(0, 1.5)), 3, 15),
+            "inconsistent": _clamp(round(10 - 3 * gain + rng.gauss(0, 1.5)), 3, 15),
+            "supervision": _clamp(round(9 - 3 * gain + rng.gauss(0, 1.5)), 3, 15),
+        }
     if task.instrument == "tam-r":
         return {"adherence": f"{max(0.0, min(1.0, rng.gauss(trajectory.adherence, 0.08))):.2f}"}
     if task.instrument == "srd":
         variety = max(0, round(5 * (1 - trajectory.improvement) + rng.gauss(0, 1.5)))
         return {"variety": min(variety, 12), "volume": min(120, variety * rng.randint(1, 6))}
     return {}
+
+
+def _clamp(value: int, low: int, high: int) -> int:
+    return max(low, min(high, value))
 
 
 def _responses(task: DueTask, rng: random.Random, trajectory: Trajectory, progress: float) -> dict:
@@ -129,50 +156,143 @@ def _completion(rng: random.Random, task: DueTask, as_of: dt.date) -> tuple[str,
     return "open", None  # overdue and never chased: shows as overdue
 
 
+def _visit(rng: random.Random, task: DueTask, as_of: dt.date) -> tuple[str, dt.date | None]:
+    """Decide a research visit: research workers chase families, so most happen in the window."""
+    chance = 0.96 if task.timepoint == "t0" else 0.87
+    if rng.random() < chance:
+        day = task.opens + dt.timedelta(days=rng.randint(0, (task.closes - task.opens).days))
+        return ("completed", day) if day <= as_of else ("open", None)
+    if task.closes >= as_of:
+        return "open", None
+    return ("refused", None) if rng.random() < 0.3 else ("missed", None)
+
+
+def _research_progress(task: DueTask, randomised_on: dt.date) -> float:
+    """Return how far along a research timepoint is: MST lasts about 4-5 months."""
+    return max(0.0, min(1.0, (task.due - randomised_on).days / 182))
+
+
+def _trial_outcome(
+    rng: random.Random,
+    task: DueTask,
+    course: Any,
+    as_of: dt.date,
+    visits: dict[str, tuple[str, dt.date | None]],
+) -> tuple[str, dt.date | None] | None:
+    """Decide a research task: None when nothing is recorded (withdrawn, or not yet due).
+
+    A timepoint is one research visit: its questionnaires are all done that day, or none are.
+    """
+    if course.withdrawn_on is not None and task.opens > course.withdrawn_on:
+        return None  # withdrawn from further data collection: nobody asks
+    month = int(task.timepoint.removeprefix("t") or 0)
+    if course.lost_from_month is not None and month >= course.lost_from_month:
+        return ("missed", None) if task.closes < as_of else None
+    if task.timepoint not in visits:
+        visits[task.timepoint] = _visit(rng, task, as_of)
+    outcome, day = visits[task.timepoint]
+    if course.withdrawn_on is not None and (day or task.closes) > course.withdrawn_on:
+        return None
+    return outcome, day
+
+
+LOST_REASON = "Family could not be contacted: lost to follow-up"
+MISSED_REASON = "Family could not be reached in the window"
+
+
+@dataclass(frozen=True)
+class _Person:
+    person: YoungPerson
+    episode: Episode | None
+    course: Any
+    trajectory: Trajectory
+    # Each research timepoint's visit: (outcome, day), decided once for all its tasks.
+    visits: dict[str, tuple[str, dt.date | None]] = field(default_factory=dict)
+
+
+def _decide(
+    rng: random.Random, task: DueTask, who: _Person, as_of: dt.date
+) -> tuple[str, dt.date | None] | None:
+    """Decide a task: research tasks for trial participants, therapists' during an episode."""
+    course, episode = who.course, who.episode
+    if task.schedule == TRIAL_SCHEDULE:
+        return None if course is None else _trial_outcome(rng, task, course, as_of, who.visits)
+    if episode is None:
+        return None
+    return _completion(rng, task, as_of)
+
+
+def _assessment(
+    ctx: DemoContext, who: _Person, task: DueTask, outcome: str, day: dt.date | None, by: Any
+) -> Assessment:
+    definition = registry.instruments()[task.instrument]
+    is_research = task.schedule == TRIAL_SCHEDULE
+    reason = ""
+    if outcome == "missed":
+        lost = is_research and who.course.lost_from_month is not None
+        reason = LOST_REASON if lost else MISSED_REASON
+    assessment = Assessment(
+        young_person=who.person,
+        episode=None if is_research else who.episode,
+        instrument=task.instrument,
+        instrument_version=definition.version,
+        respondent=task.respondent,
+        schedule=task.schedule,
+        timepoint=task.timepoint,
+        status=outcome,
+        entry=Entry.NONE,
+        reason=reason,
+        entered_by=by,
+    )
+    if outcome == "completed":
+        if is_research:
+            progress = _research_progress(task, who.course.randomised_on)
+        else:
+            progress = _progress(task, who.episode, ctx.as_of)  # type: ignore[arg-type]
+        entered = _entered(task, ctx.rng, who.trajectory, progress)
+        responses = _responses(task, ctx.rng, who.trajectory, progress)
+        result = score(definition, task.respondent, responses=responses, entered=entered)
+        assessment.completed_on = day
+        assessment.mode = ctx.rng.choice([Mode.PAPER, Mode.PAPER, Mode.PHONE])
+        assessment.entry = Entry.ITEMS if responses else Entry.SCORES
+        assessment.responses = {"items": responses, "scales": entered}
+        assessment.scores = result.as_dict()
+        assessment.scoring_version = definition.scoring_version
+    return assessment
+
+
 @register_step("measures", order=300)
 def measures(ctx: DemoContext) -> str:
-    """Write every young person's scheduled measures up to the as-of date."""
-    instruments = registry.instruments()
+    """Write every young person's scheduled measures up to the as-of date.
+
+    Therapists enter the MST service's measures during treatment; the research worker enters the
+    trial's assessments (0, 6, 12, 18 months from randomisation) for both arms, never linked to
+    an episode, so they say nothing about the arm.
+    """
     schedules = list(registry.schedules().values())
+    courses = ctx.extras.get("trial", {})
+    research = ctx.users.get("research")
+    by_person = {e.young_person_id: e for e in ctx.episodes}
+    people = [p for p in ctx.young_people if p.pk in by_person or p.study_id in courses]
     rows: list[tuple[Assessment, dict[str, Any]]] = []
     trajectories: dict[int, Trajectory] = {}
-    for episode in ctx.track(ctx.episodes, "Measures"):
-        person = episode.young_person
-        completed = episode.discharge_reason in ("", "completed")
-        trajectory = plan_trajectory(ctx.rng, completed=completed)
+    for person in ctx.track(people, "Measures"):
+        episode = by_person.get(person.pk)
+        course = courses.get(person.study_id)
+        completed = episode is not None and episode.discharge_reason in ("", "completed")
+        trajectory = plan_trajectory(
+            ctx.rng, completed=completed, usual_care=course is not None and episode is None
+        )
         trajectories[person.pk] = trajectory
-        anchors = anchors_for(person, episode)
-        for task in (t for s in schedules for t in due_tasks(s, anchors)):
+        who = _Person(person, episode, course, trajectory)
+        for task in (t for s in schedules for t in due_tasks(s, anchors_for(person, episode))):
             if task.opens > ctx.as_of:
                 continue
-            outcome, day = _completion(ctx.rng, task, ctx.as_of)
-            if outcome == "open":
+            decided = _decide(ctx.rng, task, who, ctx.as_of)
+            if decided is None or decided[0] == "open":
                 continue
-            definition = instruments[task.instrument]
-            assessment = Assessment(
-                young_person=person,
-                episode=episode,
-                instrument=task.instrument,
-                instrument_version=definition.version,
-                respondent=task.respondent,
-                schedule=task.schedule,
-                timepoint=task.timepoint,
-                status=outcome,
-                entry=Entry.NONE,
-                reason="Family could not be reached in the window" if outcome == "missed" else "",
-                entered_by=episode.therapist,
-            )
-            if outcome == "completed":
-                progress = _progress(task, episode, ctx.as_of)
-                entered = _entered(task, ctx.rng, trajectory, progress)
-                responses = _responses(task, ctx.rng, trajectory, progress)
-                result = score(definition, task.respondent, responses=responses, entered=entered)
-                assessment.completed_on = day
-                assessment.mode = ctx.rng.choice([Mode.PAPER, Mode.PAPER, Mode.PHONE])
-                assessment.entry = Entry.ITEMS if responses else Entry.SCORES
-                assessment.responses = {"items": responses, "scales": entered}
-                assessment.scores = result.as_dict()
-                assessment.scoring_version = definition.scoring_version
+            by = research if task.schedule == TRIAL_SCHEDULE else episode.therapist  # type: ignore[union-attr]
+            assessment = _assessment(ctx, who, task, decided[0], decided[1], by)
             rows.append((assessment, assessment.scores.get("scales", {})))
     Assessment.objects.bulk_create([a for a, _ in rows], batch_size=500)
     scale_rows = [
@@ -345,6 +465,14 @@ def _meetings(
     """Professional meetings: frequent before MST, fewer during, fewest after."""
     anchor = episode.start_date if episode else (person.referred_on or ctx.as_of)
     spans = [(anchor - dt.timedelta(days=365), anchor, 1.0)]
+    course = ctx.extras.get("trial", {}).get(person.study_id)
+    if course is not None and episode is None:
+        # Management as usual: the agencies keep meeting about the family after randomisation.
+        randomised = course.randomised_on
+        spans = [
+            (randomised - dt.timedelta(days=365), randomised, 1.0),
+            (randomised, min(randomised + dt.timedelta(days=365), ctx.as_of), 0.8),
+        ]
     if episode:
         end = episode.end_date or ctx.as_of
         spans.append((episode.start_date, end, 0.6))

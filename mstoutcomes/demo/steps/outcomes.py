@@ -3,13 +3,19 @@
 Made with bulk_create (one summary audit event), marked with provenance "demo". Rates fall (or,
 for attendance and activities, rise) during and after MST in proportion to each young person's
 improvement, planned in the measures step, so the records and the measures tell one story.
+
+Trial participants (both arms) have records for the 12 months before and after randomisation:
+families in management as usual improve too, a little less, and both arms have placements and
+custody in follow-up, fewer in the MST arm (a modest effect, as in the trial literature).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import random
+from collections.abc import Callable
 from decimal import Decimal
+from typing import Any
 
 from mstoutcomes.accounts.services import audit_record
 from mstoutcomes.cases.models import Episode, YoungPerson
@@ -49,6 +55,23 @@ def periods(start: dt.date, end: dt.date) -> list[tuple[dt.date, dt.date]]:
     return sorted(found)
 
 
+# Chance of a placement in care, or of custody, in a period (12 months), by arm after
+# randomisation; before it, everyone is alike.
+PLACEMENT_CHANCE = {"before": 0.16, "MAU": 0.32, "MST": 0.18}
+CUSTODY_CHANCE = {"before": 0.07, "MAU": 0.15, "MST": 0.08}
+
+
+def trial_factor(day: dt.date, course: Any, episode: Episode | None, improvement: float) -> float:
+    """Return how much trouble remains on a day for a trial participant (1 before randomisation)."""
+    if day < course.randomised_on:
+        return 1.0
+    if episode is not None:
+        return phase_factor(day, episode, improvement)
+    # Management as usual: change comes slowly over the first six months, and the services'
+    # records show less of it than the family's own report does.
+    return 1 - 0.85 * improvement * min(1.0, (day - course.randomised_on).days / 182)
+
+
 def phase_factor(day: dt.date, episode: Episode | None, improvement: float) -> float:
     """Return how much of the young person's trouble remains on a day (1 before MST)."""
     if episode is None or day < episode.start_date:
@@ -79,8 +102,7 @@ def _poisson(rng: random.Random, mean: float) -> int:
 def _school(
     ctx: DemoContext,
     person: YoungPerson,
-    episode: Episode | None,
-    improvement: float,
+    factor: Callable[[dt.date], float],
     start: dt.date,
     end: dt.date,
     rows: dict[type, list],
@@ -94,7 +116,7 @@ def _school(
         possible = 2 * sum(
             1 for n in range((finish - begin).days + 1) if (begin + dt.timedelta(n)).weekday() < 5
         )
-        trouble = phase_factor(finish, episode, improvement)
+        trouble = factor(finish)
         rate = min(0.99, 1 - (1 - base_rate) * trouble + rng.gauss(0, 0.03))
         attended = max(0, min(possible, round(possible * rate)))
         authorised = min(possible - attended, round((possible - attended) * 0.3))
@@ -126,108 +148,223 @@ def _school(
             )
 
 
+def choose_placed(rng: random.Random, courses: dict[str, Any]) -> set[tuple[str, str, str]]:
+    """Choose who is placed in care or custody in each period: (kind, period, study ID).
+
+    Exact shares of each arm (not a coin per person), so the demo's modest effect does not
+    vanish or reverse by chance in a trial of about 40 a side.
+    """
+    groups = {"before": sorted(courses)}
+    for key, course in sorted(courses.items()):
+        groups.setdefault(course.arm, []).append(key)
+    chosen = set()
+    for kind, chances in (("placement", PLACEMENT_CHANCE), ("custody", CUSTODY_CHANCE)):
+        for period, keys in groups.items():
+            share = chances.get(period, chances["MAU"])
+            chosen |= {(kind, period, key) for key in rng.sample(keys, round(share * len(keys)))}
+    return chosen
+
+
+def _trial_placements(
+    ctx: DemoContext,
+    person: YoungPerson,
+    course: Any,
+    placed: set[tuple[str, str, str]],
+    rows: dict[type, list],
+) -> None:
+    """Placements and custody in the year before randomisation and the year after, by arm."""
+    rng = ctx.rng
+    for period in ("before", course.arm):
+        begin = course.randomised_on - dt.timedelta(days=365 if period == "before" else -1)
+        # A placement or custody before randomisation ends by then (the family is at home when
+        # referred), so the arms start follow-up alike.
+        last = course.randomised_on - dt.timedelta(days=1) if period == "before" else ctx.as_of
+        if ("placement", period, person.study_id) in placed:
+            day = begin + dt.timedelta(days=rng.randint(0, 300))
+            if day <= min(last, ctx.as_of):
+                rows[m.Placement].append(
+                    _base(
+                        ctx,
+                        person,
+                        m.Placement,
+                        kind=rng.choice(["foster"] * 6 + ["kinship"] * 3 + ["residential"]),
+                        start_date=day,
+                        end_date=min(last, day + dt.timedelta(rng.randint(21, 150))),
+                    )
+                )
+        if ("custody", period, person.study_id) in placed:
+            day = begin + dt.timedelta(days=rng.randint(0, 320))
+            if day <= min(last, ctx.as_of):
+                rows[m.CustodyEpisode].append(
+                    _base(
+                        ctx,
+                        person,
+                        m.CustodyEpisode,
+                        kind=rng.choice(["remand", "remand", "sentence"]),
+                        establishment=rng.choice(["yoi", "stc", "sch"]),
+                        start_date=day,
+                        end_date=min(last, day + dt.timedelta(days=rng.randint(7, 90))),
+                    )
+                )
+
+
+def _window(
+    ctx: DemoContext, person: YoungPerson, episode: Episode | None, course: Any
+) -> tuple[dt.date, dt.date]:
+    """Return the records' period: a year either side of randomisation, or of MST."""
+    if course is not None:
+        return (
+            course.randomised_on - dt.timedelta(days=365),
+            min(course.randomised_on + dt.timedelta(days=365), ctx.as_of),
+        )
+    anchor = episode.start_date if episode else (person.referred_on or ctx.as_of)
+    end = episode.end_date + dt.timedelta(days=365) if episode and episode.end_date else ctx.as_of
+    return anchor - dt.timedelta(days=365), min(end, ctx.as_of)
+
+
+def _offending(
+    ctx: DemoContext,
+    person: YoungPerson,
+    factor: Callable[[dt.date], float],
+    start: dt.date,
+    end: dt.date,
+    rows: dict[type, list],
+) -> None:
+    """Offences with their arrests, and missing episodes, less often as trouble falls."""
+    rng = ctx.rng
+    months = max((end - start).days, 0) / 30.44
+    # Some young people offend far more than others (over-dispersed counts, as real data are).
+    propensity = rng.gammavariate(1.2, 1 / 1.2)
+    for _ in range(_poisson(rng, months * 0.25 * propensity)):
+        day = start + dt.timedelta(days=rng.randint(0, max((end - start).days, 1)))
+        if rng.random() > factor(day) or day > ctx.as_of:
+            continue
+        category, gravity = rng.choice(CATEGORIES)
+        rows[m.Offence].append(
+            _base(
+                ctx,
+                person,
+                m.Offence,
+                offence_date=day,
+                category=category,
+                gravity=min(8, gravity + rng.choice([0, 0, 1])),
+                outcome=rng.choice(
+                    ["community_resolution", "youth_caution", "referral_order", "yro", "nfa"]
+                ),
+                description="",
+            )
+        )
+        rows[m.PoliceContact].append(
+            _base(
+                ctx,
+                person,
+                m.PoliceContact,
+                date=day,
+                kind="arrest",
+                outcome="Charged" if rng.random() < 0.5 else "Released under investigation",
+            )
+        )
+    for _ in range(_poisson(rng, months * 0.1)):
+        day = start + dt.timedelta(days=rng.randint(0, max((end - start).days, 1)))
+        if day <= ctx.as_of and rng.random() < factor(day):
+            rows[m.MissingEpisode].append(
+                _base(
+                    ctx,
+                    person,
+                    m.MissingEpisode,
+                    start_date=day,
+                    end_date=day + dt.timedelta(days=rng.choice([0, 1, 1, 2])),
+                    reported_to_police=True,
+                )
+            )
+
+
+def _service_placements(
+    ctx: DemoContext, person: YoungPerson, start: dt.date, rows: dict[type, list]
+) -> None:
+    """Placements and custody outside the trial, mostly before MST."""
+    rng = ctx.rng
+    if rng.random() < 0.12:
+        day = start + dt.timedelta(days=rng.randint(0, 200))
+        rows[m.Placement].append(
+            _base(
+                ctx,
+                person,
+                m.Placement,
+                kind=rng.choice(["foster", "kinship", "residential"]),
+                start_date=day,
+                end_date=min(ctx.as_of, day + dt.timedelta(rng.randint(30, 150))),
+            )
+        )
+    if rng.random() < 0.05:
+        day = start + dt.timedelta(days=rng.randint(0, 200))
+        rows[m.CustodyEpisode].append(
+            _base(
+                ctx,
+                person,
+                m.CustodyEpisode,
+                kind="remand",
+                establishment=rng.choice(["yoi", "stc", "sch"]),
+                start_date=day,
+                end_date=min(ctx.as_of, day + dt.timedelta(days=rng.randint(7, 60))),
+            )
+        )
+
+
+def _activity(
+    ctx: DemoContext,
+    person: YoungPerson,
+    episode: Episode | None,
+    improvement: float,
+    rows: dict[type, list],
+) -> None:
+    """A pro-social activity taken up during MST, more often when things improve."""
+    rng = ctx.rng
+    if episode and rng.random() < 0.4 + improvement * 0.5:
+        day = episode.start_date + dt.timedelta(days=rng.randint(20, 90))
+        if day <= ctx.as_of:
+            rows[m.ProsocialActivity].append(
+                _base(
+                    ctx,
+                    person,
+                    m.ProsocialActivity,
+                    kind=rng.choice(["sport", "youth_club", "arts", "volunteering", "work"]),
+                    hours_per_week=Decimal(rng.choice(["1.5", "2", "3", "4", "6"])),
+                    start_date=day,
+                    end_date=None,
+                )
+            )
+
+
 @register_step("outcomes", order=500)
 def outcomes(ctx: DemoContext) -> str:
     """Write attendance, exclusions, offending, placements, missing episodes and activities."""
     by_person = {e.young_person_id: e for e in ctx.episodes}
     trajectories = ctx.extras.get("measures", {}).get("trajectories", {})
     rows: dict[type, list] = {model: [] for model in m.AdministrativeRecord.__subclasses__()}
-    rng = ctx.rng
+    courses = ctx.extras.get("trial", {})
+    placed = choose_placed(ctx.rng, courses)
     for person in ctx.track(ctx.young_people, "Administrative records"):
         episode = by_person.get(person.pk)
         trajectory = trajectories.get(person.pk)
         improvement = trajectory.improvement if trajectory else 0.0
-        anchor = episode.start_date if episode else (person.referred_on or ctx.as_of)
-        start = anchor - dt.timedelta(days=365)
-        end = min(
-            (episode.end_date + dt.timedelta(days=365))
-            if episode and episode.end_date
-            else ctx.as_of,
-            ctx.as_of,
-        )
-        _school(ctx, person, episode, improvement, start, end, rows)
-        months = max((end - start).days, 0) / 30.44
-        for _ in range(_poisson(rng, months * 0.25)):
-            day = start + dt.timedelta(days=rng.randint(0, max((end - start).days, 1)))
-            if rng.random() > phase_factor(day, episode, improvement) or day > ctx.as_of:
-                continue
-            category, gravity = rng.choice(CATEGORIES)
-            rows[m.Offence].append(
-                _base(
-                    ctx,
-                    person,
-                    m.Offence,
-                    offence_date=day,
-                    category=category,
-                    gravity=min(8, gravity + rng.choice([0, 0, 1])),
-                    outcome=rng.choice(
-                        ["community_resolution", "youth_caution", "referral_order", "yro", "nfa"]
-                    ),
-                    description="",
-                )
-            )
-            rows[m.PoliceContact].append(
-                _base(
-                    ctx,
-                    person,
-                    m.PoliceContact,
-                    date=day,
-                    kind="arrest",
-                    outcome="Charged" if rng.random() < 0.5 else "Released under investigation",
-                )
-            )
-        for _ in range(_poisson(rng, months * 0.1)):
-            day = start + dt.timedelta(days=rng.randint(0, max((end - start).days, 1)))
-            if day <= ctx.as_of and rng.random() < phase_factor(day, episode, improvement):
-                rows[m.MissingEpisode].append(
-                    _base(
-                        ctx,
-                        person,
-                        m.MissingEpisode,
-                        start_date=day,
-                        end_date=day + dt.timedelta(days=rng.choice([0, 1, 1, 2])),
-                        reported_to_police=True,
-                    )
-                )
-        if rng.random() < 0.12:
-            day = start + dt.timedelta(days=rng.randint(0, 200))
-            rows[m.Placement].append(
-                _base(
-                    ctx,
-                    person,
-                    m.Placement,
-                    kind=rng.choice(["foster", "kinship", "residential"]),
-                    start_date=day,
-                    end_date=min(ctx.as_of, day + dt.timedelta(rng.randint(30, 150))),
-                )
-            )
-        if rng.random() < 0.05:
-            day = start + dt.timedelta(days=rng.randint(0, 200))
-            rows[m.CustodyEpisode].append(
-                _base(
-                    ctx,
-                    person,
-                    m.CustodyEpisode,
-                    kind="remand",
-                    establishment=rng.choice(["yoi", "stc", "sch"]),
-                    start_date=day,
-                    end_date=min(ctx.as_of, day + dt.timedelta(days=rng.randint(7, 60))),
-                )
-            )
-        if episode and rng.random() < 0.4 + improvement * 0.5:
-            day = episode.start_date + dt.timedelta(days=rng.randint(20, 90))
-            if day <= ctx.as_of:
-                rows[m.ProsocialActivity].append(
-                    _base(
-                        ctx,
-                        person,
-                        m.ProsocialActivity,
-                        kind=rng.choice(["sport", "youth_club", "arts", "volunteering", "work"]),
-                        hours_per_week=Decimal(rng.choice(["1.5", "2", "3", "4", "6"])),
-                        start_date=day,
-                        end_date=None,
-                    )
-                )
+        course = courses.get(person.study_id)
+        start, end = _window(ctx, person, episode, course)
+
+        def factor(
+            day: dt.date, course: Any = course, episode: Any = episode, imp: float = improvement
+        ) -> float:
+            if course is not None:
+                return trial_factor(day, course, episode, imp)
+            return phase_factor(day, episode, imp)
+
+        _school(ctx, person, factor, start, end, rows)
+        _offending(ctx, person, factor, start, end, rows)
+        if course is not None:
+            _trial_placements(ctx, person, course, placed, rows)
+        else:
+            _service_placements(ctx, person, start, rows)
+        _activity(ctx, person, episode, improvement, rows)
     counts = {}
     for model, records in rows.items():
         model.objects.bulk_create(records, batch_size=1000)

@@ -1,4 +1,7 @@
-"""Demo step: young people with their families, the agencies around them and their episodes."""
+"""Demo step: young people, their families and agencies, and episodes outside the trial.
+
+At the trial site episodes are opened later, only for families randomised to MST (steps/trial.py).
+"""
 
 from __future__ import annotations
 
@@ -33,9 +36,11 @@ def people(ctx: DemoContext) -> str:
         write_person(ctx, plan)
     in_treatment = sum(1 for e in ctx.episodes if e.end_date is None)
     discharged = len(ctx.episodes) - in_treatment
+    in_trial = sum(1 for plan in plans if plan.trial is not None)
     return (
-        f"{len(ctx.young_people)} young people: {discharged} discharged, "
-        f"{in_treatment} in treatment, {len(ctx.young_people) - len(ctx.episodes)} awaiting MST"
+        f"{len(ctx.young_people)} young people: {in_trial} referred to the trial site; "
+        f"elsewhere {discharged} discharged, {in_treatment} in treatment, "
+        f"{len(ctx.young_people) - in_trial - len(ctx.episodes)} awaiting MST"
     )
 
 

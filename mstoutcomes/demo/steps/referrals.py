@@ -1,9 +1,12 @@
-"""Demo step: about 80 referrals over two years, fortnightly panels, decisions and a waiting list.
+"""Demo step: about 125 referrals over two years, fortnightly panels, decisions and a waiting list.
 
-Every young person the people step made arrives as an accepted referral (linked to their episode,
-or on the waiting list); around 30 more referrals at the main site were declined, signposted,
-withdrawn or are still being screened, and create no young person. The youth offending service
-sends mostly higher-complexity referrals, so the case-mix monitor has something to say.
+Every young person the people step made arrives as an accepted referral. At Stockport (no trial)
+each is linked to their episode or waits on the list. At Trafford, the trial site, the panel's
+acceptance hands the family to the trial, which enrols them and records eligibility from the
+referral's criteria (the trial step then takes consent and randomises). Around 30 more referrals
+at Trafford were declined, signposted, withdrawn or are still being screened, and create no young
+person. The youth offending service sends mostly higher-complexity referrals, so the case-mix
+monitor has something to say.
 """
 
 from __future__ import annotations
@@ -217,12 +220,15 @@ def _person_fields(plan: Any) -> dict[str, Any]:
 def _accepted(writer: _Writer, person: Any, episode: Any | None) -> tuple[str, Any]:
     ctx = writer.ctx
     plan = ctx.plans[person.study_id]
-    band = band_for_agency(ctx.rng, plan.referring_agency)
+    # At the trial site the panel accepts a few families on its own judgement who then fail a
+    # trial criterion (fewer than 3 severity criteria): the trial records them not eligible.
+    eligible = plan.trial is None or plan.trial.disposition != "not_eligible"
+    band = band_for_agency(ctx.rng, plan.referring_agency) if eligible else "lower"
     facts = plan_facts(
         ctx.rng,
         writer.rules,
         band=band,
-        eligible=True,
+        eligible=eligible,
         dob=plan.date_of_birth,
         on=plan.referred_on,
     )
@@ -244,6 +250,10 @@ def _accepted(writer: _Writer, person: Any, episode: Any | None) -> tuple[str, A
         panel = writer.panel(latest)  # an extra panel, called to fill a free place
     if panel is None:
         return "ready", referral
+    if plan.trial is not None:
+        # Accepting at the trial site hands the family to the trial (enrolment and eligibility).
+        referral_decide(by=None, referral=referral, outcome="accepted", panel=panel, urgent=False)
+        return "handed_to_trial", referral
     outcome = "accepted" if episode else "waiting_list"
     referral_decide(by=None, referral=referral, outcome=outcome, panel=panel, urgent=False)
     if episode is not None:

@@ -103,7 +103,7 @@ def test_same_seed_and_date_build_identical_data():
 
     second = _build_and_roll_back("--seed", "7", "--as-of", AS_OF.isoformat())
 
-    assert len(first["young_people"]) == 54
+    assert len(first["young_people"]) == 96
     assert first == second
 
 

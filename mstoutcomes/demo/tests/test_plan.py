@@ -2,16 +2,26 @@
 
 import datetime as dt
 import random
+from collections import Counter
 
 import pytest
 
 from mstoutcomes.core.dates import age_on
 from mstoutcomes.core.identifiers import is_nhs_number, is_upn
 from mstoutcomes.demo import builder, data
-from mstoutcomes.demo.plan import date_of_birth_for, nhs_number, plan_site, quota, upn
+from mstoutcomes.demo.plan import (
+    EpisodeRequest,
+    date_of_birth_for,
+    nhs_number,
+    plan_site,
+    quota,
+    schedule_episodes,
+    upn,
+)
 
 AS_OF = dt.date(2026, 3, 31)
 TRAFFORD = data.SITES[0]
+STOCKPORT = data.SITES[1]
 
 
 def _plan(seed: int, as_of: dt.date = AS_OF):
@@ -64,14 +74,79 @@ def test_every_plan_keeps_dates_ages_and_names_realistic(seed):
     assert [p.referred_on for p in people] == sorted(p.referred_on for p in people)
     for person in people:
         assert 11 <= person.age_at_referral <= 17
-        assert AS_OF - dt.timedelta(days=731) <= person.referred_on <= AS_OF
+        assert AS_OF - dt.timedelta(days=data.RECRUITMENT_DAYS) <= person.referred_on <= AS_OF
         assert sum(m.is_primary_carer for m in person.family) == 1
         assert 1 <= len(person.family) <= 3
         assert person.referring_agency in {i.agency for i in person.involvements}
+        # At the trial site episodes come only after randomisation to MST (schedule_episodes).
+        assert person.episode is None and person.trial is not None
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_a_site_outside_the_trial_plans_episodes_after_referral(seed):
+    people = plan_site(STOCKPORT, rng=random.Random(seed), as_of=AS_OF)
+
+    assert len(people) == STOCKPORT.people
+    for person in people:
+        assert person.trial is None
         episode = person.episode
         if episode is not None:
             assert 7 <= (episode.start_date - person.referred_on).days <= 42
             assert episode.end_date is None or episode.end_date < AS_OF
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_the_trial_site_plans_declines_ineligibles_a_withdrawal_and_losses(seed):
+    courses = [p.trial for p in _plan(seed)]
+
+    dispositions = Counter(c.disposition for c in courses)
+    assert dispositions == {
+        "randomise": TRAFFORD.people - data.TRIAL_NOT_ELIGIBLE - data.TRIAL_DECLINED,
+        "not_eligible": data.TRIAL_NOT_ELIGIBLE,
+        "declined": data.TRIAL_DECLINED,
+    }
+    assert sum(c.withdraw_after_days is not None for c in courses) == data.TRIAL_WITHDRAWALS
+    assert sum(c.lost_from_month is not None for c in courses) == data.TRIAL_LOST
+    assert all(
+        c.disposition == "randomise"
+        for c in courses
+        if c.withdraw_after_days is not None or c.lost_from_month is not None
+    )
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_episodes_are_scheduled_within_every_therapists_cap(seed):
+    rng = random.Random(seed)
+    courses = [p.trial for p in _plan(seed)][:60]
+    # Randomised every ten days or so; waits of 7 to 24 days mean starts can overtake.
+    requests = [
+        EpisodeRequest(
+            f"TRF-{n:04d}", AS_OF - dt.timedelta(days=640 - 10 * n - rng.randint(0, 6)), c.wait_days
+        )
+        for n, c in enumerate(courses)
+    ]
+    caps = {"therapist1": 5, "therapist2": 5, "therapist3": 4}
+
+    plans = schedule_episodes(rng, requests, caps=caps, supervisor="supervisor", as_of=AS_OF)
+
+    assert len(plans) >= 40
+    reasons = Counter(p.discharge_reason for p in plans.values() if p.end_date is not None)
+    assert reasons["completed"] / reasons.total() >= 0.65
+    for request in requests:
+        plan = plans.get(request.key)
+        if plan is None:
+            continue
+        assert plan.start_date >= request.randomised_on + dt.timedelta(request.wait_days)
+        if plan.end_date is None:
+            assert (AS_OF - plan.start_date).days <= 118
+        else:
+            assert plan.start_date < plan.end_date <= AS_OF
+    spans = [
+        (p.therapist, p.start_date, p.end_date or AS_OF + dt.timedelta(1)) for p in plans.values()
+    ]
+    for day in (AS_OF - dt.timedelta(days=n) for n in range(0, 660)):
+        load = Counter(t for t, start, end in spans if start <= day < end)
+        assert all(load[name] <= cap for name, cap in caps.items())
 
 
 def test_plan_never_reuses_a_name_it_was_told_is_taken():

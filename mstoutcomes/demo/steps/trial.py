@@ -1,0 +1,254 @@
+"""Demo steps: Trafford is a site in the START trial; its families are consented and randomised.
+
+``trial_setup`` (150) sets the trial up from ``trial/config/start-demo.toml`` before any referral
+is decided, so the panel's acceptance hands each family to it (enrolment and eligibility from the
+referral's criteria). ``trial`` (210) takes consent and randomises through the trial services in
+date order, as the trial manager, with the randomisation's real (past) date: minimisation sees
+the allocations in the order they were made. A family allocated to management as usual has its
+referral closed by the trial; families allocated to MST wait for a therapist. ``episodes`` (220)
+then opens their MST episodes through ``referral_allocate`` in date order, discharges included,
+so no therapist goes over their cap. Stockport stays a service outside the trial.
+
+The arms come from the installation's allocation key (``TRIAL_ALLOCATION_KEY``), as real
+allocations do: the same seed gives the same site on the same installation, and about 40 families
+in each arm on any.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections import Counter
+from dataclasses import dataclass, replace
+from decimal import Decimal
+from pathlib import Path
+
+from django.utils import timezone
+
+from mstoutcomes.accounts.services import audit_record
+from mstoutcomes.cases.services import episode_discharge, episode_update
+from mstoutcomes.demo import data
+from mstoutcomes.demo.builder import DemoContext, register_step
+from mstoutcomes.demo.plan import EpisodeRequest, schedule_episodes
+from mstoutcomes.demo.steps.referrals import CAPACITY
+from mstoutcomes.referrals.forecast import effective_cap
+from mstoutcomes.referrals.models import Referral
+from mstoutcomes.referrals.services import referral_allocate, referral_withdraw
+from mstoutcomes.trial.config import load_trial_config
+from mstoutcomes.trial.models import ConsentKind, Participant, Trial, WithdrawalLevel
+from mstoutcomes.trial.services import (
+    consent_record,
+    participant_randomise,
+    trial_create,
+    withdrawal_record,
+)
+
+CONFIG_DIR = Path(__file__).resolve().parents[2] / "trial" / "config"
+FORM_VERSION = "Carer consent v2.1 / assent v2.0"
+
+
+@dataclass(frozen=True)
+class TrialCourse:
+    """What later steps need about a randomised participant."""
+
+    arm: str
+    randomised_on: dt.date
+    withdrawn_on: dt.date | None = None
+    lost_from_month: int | None = None
+
+
+@register_step("trial_setup", order=150)
+def trial_setup(ctx: DemoContext) -> str:
+    """Set up the demo trial at the trial sites, before any referral is decided."""
+    spec = load_trial_config(CONFIG_DIR / data.TRIAL_CONFIG)
+    sites = [ctx.sites[site.code] for site in data.SITES if site.trial_site]
+    trial = trial_create(by=None, spec=spec, sites=sites)
+    # A fresh trial gets a random list identity; the demo's is derived from the seed and date,
+    # before anything is allocated, so the same seed builds the same arms on this installation.
+    list_id = hashlib.sha256(f"mstoutcomes-demo:{ctx.seed}:{ctx.as_of}".encode()).hexdigest()[:32]
+    Trial.objects.filter(pk=trial.pk).update(list_id=list_id)
+    trial.refresh_from_db()
+    audit_record(actor=None, action="demo.trial.list_seeded", obj=trial, data={"list_id": list_id})
+    ctx.extras["trial_setup"] = {"trial": trial}
+    return f"trial {trial.code} at {', '.join(s.code for s in sites)}"
+
+
+def _trial(ctx: DemoContext) -> Trial:
+    trial: Trial = ctx.extras["trial_setup"]["trial"]
+    return trial
+
+
+def _allocation_time(day: dt.date, n: int, total: int) -> dt.datetime:
+    """Return a randomisation time on a day, in sequence order, never in the future."""
+    at = timezone.make_aware(dt.datetime.combine(day, dt.time(10, 0)) + dt.timedelta(minutes=n))
+    return min(at, timezone.now() - dt.timedelta(minutes=total - n))
+
+
+def _consent(
+    ctx: DemoContext, trial: Trial, participant: Participant, referral: Referral
+) -> str | dt.date:
+    """Take a family's consent (or refusal); return the randomisation date, or what happened."""
+    person = participant.young_person
+    course = ctx.plans[person.study_id].trial
+    assert course is not None
+    manager = ctx.users["trialmanager"]
+    accepted_on = participant.eligibility_confirmed_on or person.referred_on or ctx.as_of
+    if participant.is_eligible is False:
+        referral_withdraw(
+            by=None,
+            referral=referral,
+            reason=(
+                f"Not eligible for trial {trial.code} (see the eligibility record); MST is "
+                f"offered here only within the trial. Referrer advised on other support."
+            ),
+        )
+        return "not eligible"
+    consent_on = accepted_on + dt.timedelta(days=course.consent_days)
+    if consent_on > ctx.as_of:
+        return "awaiting consent"
+    if course.disposition == "declined":
+        consent_record(
+            by=manager,
+            participant=participant,
+            kind=ConsentKind.CARER_CONSENT,
+            form_version=FORM_VERSION,
+            given=False,
+            recorded_on=consent_on,
+            notes="The family did not want to take part in the trial.",
+        )
+        referral_withdraw(
+            by=None,
+            referral=referral,
+            reason=f"The family declined to take part in trial {trial.code}.",
+        )
+        return "declined"
+    kinds = [ConsentKind.CARER_CONSENT, ConsentKind.YOUNG_PERSON_ASSENT]
+    if ctx.rng.random() < 0.9:
+        kinds.append(ConsentKind.DATA_LINKAGE)
+    for kind in kinds:
+        consent_record(
+            by=manager,
+            participant=participant,
+            kind=kind,
+            form_version=FORM_VERSION,
+            given=True,
+            recorded_on=consent_on,
+        )
+    randomise_on = consent_on + dt.timedelta(days=course.randomise_days)
+    return "awaiting randomisation" if randomise_on > ctx.as_of else randomise_on
+
+
+def _randomise(
+    ctx: DemoContext, participant: Participant, day: dt.date, at: dt.datetime
+) -> TrialCourse:
+    """Randomise at the planned (past) time; record the planned withdrawal, if any."""
+    manager = ctx.users["trialmanager"]
+    allocation = participant_randomise(by=manager, participant=participant, at=at)
+    course = ctx.plans[participant.young_person.study_id].trial
+    assert course is not None
+    withdrawn_on = None
+    if course.withdraw_after_days is not None:
+        withdrawn_on = day + dt.timedelta(days=course.withdraw_after_days)
+        if withdrawn_on > ctx.as_of:
+            withdrawn_on = None
+        else:
+            withdrawal_record(
+                by=manager,
+                participant=participant,
+                level=WithdrawalLevel.FURTHER_DATA,
+                on=withdrawn_on,
+                reason="The family asked not to be contacted for further research visits.",
+            )
+    return TrialCourse(
+        arm=allocation.arm,
+        randomised_on=day,
+        withdrawn_on=withdrawn_on,
+        lost_from_month=course.lost_from_month,
+    )
+
+
+@register_step("trial", order=210)
+def trial_course(ctx: DemoContext) -> str:
+    """Take consent (or a refusal) and randomise every eligible family, in date order."""
+    trial = _trial(ctx)
+    people = [p for p in ctx.young_people if ctx.plans[p.study_id].trial is not None]
+    participants = (
+        Participant.objects.unscoped()
+        .filter(trial=trial, young_person__in=people)
+        .select_related("young_person")
+        .order_by("young_person__study_id")
+    )
+    referrals = {
+        r.young_person_id: r
+        for r in Referral.objects.unscoped().filter(young_person__in=people, state="accepted")
+    }
+    counts: Counter[str] = Counter({"awaiting the panel": len(people) - len(participants)})
+    queue: list[tuple[dt.date, str, Participant]] = []
+    for participant in ctx.track(list(participants), "Trial consent"):
+        outcome = _consent(ctx, trial, participant, referrals[participant.young_person_id])
+        if isinstance(outcome, str):
+            counts[outcome] += 1
+        else:
+            queue.append((outcome, participant.young_person.study_id, participant))
+    queue.sort(key=lambda item: (item[0], item[1]))
+    courses: dict[str, TrialCourse] = {}
+    for n, (day, study_id, participant) in enumerate(ctx.track(queue, "Randomisation")):
+        courses[study_id] = _randomise(ctx, participant, day, _allocation_time(day, n, len(queue)))
+        counts[f"randomised to {courses[study_id].arm}"] += 1
+    ctx.extras["trial"] = courses
+    detail = ", ".join(f"{n} {what}" for what, n in sorted(counts.items()) if n)
+    return f"{len(people)} families at the trial site: {detail}"
+
+
+@register_step("episodes", order=220)
+def episodes(ctx: DemoContext) -> str:
+    """Open and discharge the MST arm's episodes through the referral, in date order."""
+    trial = _trial(ctx)
+    courses: dict[str, TrialCourse] = ctx.extras.get("trial", {})
+    mst = [code for code in trial.spec.arm_codes if code != trial.spec.reference_arm.code]
+    by_study_id = {p.study_id: p for p in ctx.young_people}
+    requests = [
+        EpisodeRequest(key, course.randomised_on, ctx.plans[key].trial.wait_days)  # type: ignore[union-attr]
+        for key, course in courses.items()
+        if course.arm in mst
+    ]
+    caps = {name: effective_cap(cap, float(Decimal(fte))) for name, (fte, cap) in CAPACITY.items()}
+    supervisor = next(site.supervisor for site in data.SITES if site.trial_site)
+    plans = schedule_episodes(ctx.rng, requests, caps=caps, supervisor=supervisor, as_of=ctx.as_of)
+    referrals = {
+        r.young_person.study_id: r
+        for r in Referral.objects.unscoped()
+        .filter(young_person__study_id__in=list(plans), state="accepted")
+        .select_related("young_person")
+    }
+    events: list[tuple[dt.date, int, str]] = []
+    for key, plan in plans.items():
+        events.append((plan.start_date, 1, key))
+        if plan.end_date is not None:
+            events.append((plan.end_date, 0, key))  # a place frees before the day's starts
+    opened = {}
+    for day, kind, key in ctx.track(sorted(events), "MST episodes"):
+        plan = plans[key]
+        if kind == 1:
+            episode = referral_allocate(
+                by=None,
+                referral=referrals[key],
+                therapist=ctx.users[plan.therapist],
+                start_date=day,
+            )
+            opened[key] = episode_update(
+                by=None, episode=episode, fields={"supervisor": ctx.users[plan.supervisor]}
+            )
+        else:
+            opened[key] = episode_discharge(
+                by=None, episode=opened[key], fields=plan.discharge_fields()
+            )
+    for key in sorted(opened, key=lambda k: by_study_id[k].study_id):
+        ctx.episodes.append(opened[key])
+        ctx.plans[key] = replace(ctx.plans[key], episode=plans[key])
+    in_treatment = sum(1 for key in opened if plans[key].end_date is None)
+    waiting = len(requests) - len(opened)
+    return (
+        f"{len(opened)} MST episodes at the trial site: {len(opened) - in_treatment} discharged, "
+        f"{in_treatment} in treatment, {waiting} waiting for a therapist"
+    )
