@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from mstoutcomes.accounts.models import Site, User
@@ -62,6 +63,11 @@ class Participant(TimeStampedModel):
     )
     site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="trial_participants")
     levels = models.JSONField(default=dict, help_text="Stratification factor levels.")
+    enrolled_on = models.DateField(
+        "Date assessed for eligibility",
+        default=timezone.localdate,
+        help_text="When the young person entered screening (CONSORT's cut-off counts from this).",
+    )
     eligibility_confirmed_on = models.DateField(null=True, blank=True)
     eligibility_confirmed_by = models.ForeignKey(
         User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"

@@ -183,7 +183,7 @@ def consort_dispositions(
 
     participants = (
         Participant.objects.unscoped()
-        .filter(trial=trial, created_at__date__lte=cut_off)
+        .filter(trial=trial, enrolled_on__lte=cut_off)
         .select_related("young_person", "allocation")
         .prefetch_related("consents", "withdrawals")
     )

@@ -13,6 +13,7 @@ import secrets
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Count
 from django.http import HttpRequest
@@ -59,9 +60,21 @@ def allocation_key() -> bytes:
 
 @transaction.atomic
 def trial_create(
-    *, by: User | None, spec: TrialSpec, sites: list[Site], low_list_warning: int = 10
+    *,
+    by: User | None,
+    spec: TrialSpec,
+    sites: list[Site],
+    low_list_warning: int = 10,
+    list_id: str | None = None,
 ) -> Trial:
-    """Set up a trial from a validated configuration, with a fresh allocation sequence."""
+    """Set up a trial from a validated configuration, with a fresh allocation sequence.
+
+    ``list_id`` names the allocation sequence (random unless given). Arms come from it and the
+    secret TRIAL_ALLOCATION_KEY together, so a given list_id reproduces arms only where the key
+    is the same: the demo uses one derived from its seed; a live trial never needs it.
+    """
+    if list_id is not None and not (8 <= len(list_id) <= 64 and list_id.isalnum()):
+        raise ValidationError({"list_id": "A list identity is 8 to 64 letters or digits."})
     trial = Trial(
         code=spec.code,
         title=spec.title,
@@ -69,7 +82,7 @@ def trial_create(
         method=spec.method,
         config=spec.as_dict(),
         is_test_mode=spec.test_mode,
-        list_id=secrets.token_hex(16),
+        list_id=list_id or secrets.token_hex(16),
         low_list_warning=low_list_warning,
     )
     clean_and_save(trial)
@@ -78,7 +91,11 @@ def trial_create(
         actor=by,
         action="trial.trial.created",
         obj=trial,
-        data={"method": spec.method, "sites": [s.code for s in sites]},
+        data={
+            "method": spec.method,
+            "sites": [s.code for s in sites],
+            "list_id_given": list_id is not None,
+        },
     )
     return trial
 
@@ -138,11 +155,15 @@ def participant_enrol(
     )
     if existing is not None:
         return existing
+    enrolled_on = on or timezone.localdate()
+    if enrolled_on > timezone.localdate():
+        raise ValidationError({"enrolled_on": "A young person cannot be enrolled in the future."})
     participant = Participant(
         trial=trial,
         young_person=young_person,
         site=young_person.site,
-        levels=levels_for(trial, young_person, extra_levels or {}, on=on),
+        levels=levels_for(trial, young_person, extra_levels or {}, on=enrolled_on),
+        enrolled_on=enrolled_on,
     )
     clean_and_save(participant)
     audit_record(
@@ -153,7 +174,7 @@ def participant_enrol(
         data={
             "young_person": young_person.study_id,
             "levels": participant.levels,
-            "on": (on or timezone.localdate()).isoformat(),
+            "on": enrolled_on.isoformat(),
         },
     )
     return participant
@@ -179,8 +200,6 @@ def eligibility_record(
         "Not permitted.",
     )
     if on > timezone.localdate():
-        from django.core.exceptions import ValidationError
-
         raise ValidationError({"on": "Eligibility cannot be confirmed on a date in the future."})
     participant.is_eligible = eligible
     participant.eligibility_confirmed_on = on
@@ -214,8 +233,6 @@ def consent_record(
     """Record one consent or assent on a named form version (never dated in the future)."""
     require(user_has_perm(by, Perm.RANDOMISE, site=participant.site_id), "Not permitted.")
     if recorded_on > timezone.localdate():
-        from django.core.exceptions import ValidationError
-
         raise ValidationError({"recorded_on": "A consent cannot be dated in the future."})
     record = ConsentRecord(
         participant=participant,
@@ -513,8 +530,6 @@ def allocation_reveal(*, by: User, participant: Participant, reason: str) -> str
         "Seeing an allocation needs the unblinding permission.",
     )
     if not reason.strip():
-        from django.core.exceptions import ValidationError
-
         raise ValidationError({"reason": "Enter why you need to see the allocation."})
     allocation = Allocation.objects.filter(participant=participant).first()
     if allocation is None:

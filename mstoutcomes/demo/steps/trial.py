@@ -25,7 +25,6 @@ from pathlib import Path
 
 from django.utils import timezone
 
-from mstoutcomes.accounts.services import audit_record
 from mstoutcomes.cases.services import episode_discharge, episode_update
 from mstoutcomes.demo import data
 from mstoutcomes.demo.builder import DemoContext, register_step
@@ -62,13 +61,10 @@ def trial_setup(ctx: DemoContext) -> str:
     """Set up the demo trial at the trial sites, before any referral is decided."""
     spec = load_trial_config(CONFIG_DIR / data.TRIAL_CONFIG)
     sites = [ctx.sites[site.code] for site in data.SITES if site.trial_site]
-    trial = trial_create(by=None, spec=spec, sites=sites)
     # A fresh trial gets a random list identity; the demo's is derived from the seed and date,
-    # before anything is allocated, so the same seed builds the same arms on this installation.
+    # so the same seed builds the same arms on this installation.
     list_id = hashlib.sha256(f"mstoutcomes-demo:{ctx.seed}:{ctx.as_of}".encode()).hexdigest()[:32]
-    Trial.objects.filter(pk=trial.pk).update(list_id=list_id)
-    trial.refresh_from_db()
-    audit_record(actor=None, action="demo.trial.list_seeded", obj=trial, data={"list_id": list_id})
+    trial = trial_create(by=None, spec=spec, sites=sites, list_id=list_id)
     ctx.extras["trial_setup"] = {"trial": trial}
     return f"trial {trial.code} at {', '.join(s.code for s in sites)}"
 
