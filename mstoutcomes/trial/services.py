@@ -674,14 +674,24 @@ def protocol_deviation_update(
 
 
 def deviations_export_record(
-    *, by: User, trial: Trial, rows: int, request: HttpRequest | None = None
+    *,
+    by: User,
+    trial: Trial,
+    rows: list[ProtocolDeviation],
+    filters: dict[str, str] | None = None,
+    request: HttpRequest | None = None,
 ) -> None:
-    """Record that someone downloaded the protocol deviations log (CSV)."""
+    """Record a download of the protocol deviations log (CSV): which rows, filtered how."""
     require(user_has_perm(by, Perm.VIEW_DEVIATIONS), "You cannot see the deviations log.")
     audit_record(
         actor=by,
         action="trial.deviations.exported",
         obj=trial,
-        data={"rows": rows},
+        data={
+            "rows": len(rows),
+            "deviations": sorted(d.pk for d in rows),
+            "sites": sorted({d.site.code for d in rows}),
+            "filters": {k: v for k, v in (filters or {}).items() if v},
+        },
         request=request,
     )

@@ -418,7 +418,8 @@ def deviation_list(request: HttpRequest, code: str) -> HttpResponse:
     )
     deviations = selectors.deviations_visible_to(user=request.user, trial=trial, query=query)
     if request.GET.get("format") == "csv":
-        return _deviations_csv(request, trial, deviations)
+        filters = {k: str(data.get(k) or "") for k in ("category", "severity", "site")}
+        return _deviations_csv(request, trial, deviations, filters)
     params = request.GET.copy()
     params.pop("page", None)
     return render(
@@ -438,10 +439,16 @@ def deviation_list(request: HttpRequest, code: str) -> HttpResponse:
     )
 
 
-def _deviations_csv(request: HttpRequest, trial: Trial, deviations: Any) -> HttpResponse:
+def _deviations_csv(
+    request: HttpRequest, trial: Trial, deviations: Any, filters: dict[str, str]
+) -> HttpResponse:
     rows = list(deviations)
     services.deviations_export_record(
-        by=current_user(request), trial=trial, rows=len(rows), request=request
+        by=current_user(request),
+        trial=trial,
+        rows=rows,
+        filters=filters,
+        request=request,
     )
     response = HttpResponse(content_type="text/csv")
     response["Content-Disposition"] = f'attachment; filename="deviations-{trial.code}.csv"'

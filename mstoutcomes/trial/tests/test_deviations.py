@@ -217,7 +217,13 @@ def test_the_log_downloads_as_csv_and_is_audited(
     assert lines[0].startswith("id,site,participant,occurred_on")
     assert len(lines) == 2 and young_person.study_id in lines[1] and "Consent" in lines[1]
     event = AuditEvent.objects.get(action="trial.deviations.exported")
-    assert event.data == {"rows": 1}
+    consent_row = trial.deviations.get(category="consent")
+    assert event.data == {
+        "rows": 1,
+        "deviations": [consent_row.pk],
+        "sites": [site_a.code],
+        "filters": {"category": "consent"},
+    }
 
 
 def test_logging_and_changing_a_deviation_through_the_form(client, trial, site_a, trial_manager):
