@@ -29,7 +29,7 @@ import hashlib
 import hmac
 import json
 from collections.abc import Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
@@ -113,6 +113,9 @@ class TrialPopulation:
     arms: tuple[str, ...]  # arm names from the trial configuration, the reference arm first
     factors: tuple[str, ...]  # stratification factors, each a participants column
     notes: tuple[str, ...] = ()
+    # Study ID -> the day a participant withdrew from further data collection: their
+    # follow-up ends that day and nothing dated after it is exported.
+    data_end: dict[str, dt.date] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -232,6 +235,25 @@ def trial_source(
         )
     if len(by_trial) > 1:
         notes.append(f"Participants of {len(by_trial) - 1} other trial(s) are not exported.")
+    stopped_data: dict[int, dt.date] = {}
+    for participant_id, withdrawn_on in (
+        Withdrawal.objects.filter(
+            participant_id__in=[r["participant_id"] for r in rows],
+            level=WithdrawalLevel.FURTHER_DATA,
+            withdrawn_on__lte=as_of,
+        )
+        .order_by("withdrawn_on")
+        .values_list("participant_id", "withdrawn_on")
+    ):
+        stopped_data.setdefault(participant_id, withdrawn_on)
+    stopped_data = {p: d for p, d in stopped_data.items() if p not in withdrawn}
+    if stopped_data:
+        notes.append(
+            f"{len(stopped_data)} randomised participant(s) withdrew from further data "
+            "collection: they stay in their arm, their follow-up ends on the day they withdrew, "
+            "and nothing recorded after that day is exported."
+        )
+    data_end: dict[str, dt.date] = {}
     episodes = _first_episodes_from(
         {r["participant__young_person_id"]: _local_date(r["allocated_at"]) for r in rows}, as_of
     )
@@ -250,12 +272,16 @@ def trial_source(
         episode = episodes.get(r["participant__young_person_id"])
         discharged = episode[0] if episode else None
         levels: dict[str, str] = r["participant__levels"] or {}
+        followup_end = min(as_of, randomised + dt.timedelta(days=FOLLOW_UP_DAYS))
+        if r["participant_id"] in stopped_data:
+            followup_end = min(followup_end, max(randomised, stopped_data[r["participant_id"]]))
+            data_end[r["participant__young_person__study_id"]] = followup_end
         record = {
             "participant_id": r["participant__young_person__study_id"],
             "arm": names.get(r["arm"], r["arm"]),
             "site": r["participant__young_person__site__code"],
             "randomised_on": randomised.isoformat(),
-            "followup_end": min(as_of, randomised + dt.timedelta(days=FOLLOW_UP_DAYS)).isoformat(),
+            "followup_end": followup_end.isoformat(),
             "sex": r["participant__young_person__sex"],
             "age_band": _age_band(age),
             "discharged_on": discharged.isoformat() if discharged else "",
@@ -271,6 +297,7 @@ def trial_source(
         arms=tuple(names[arm.code] for arm in spec.arms),
         factors=factors,
         notes=tuple(notes),
+        data_end=data_end,
     )
 
 
@@ -321,7 +348,9 @@ def discharge_source(*, site_ids: Collection[int], as_of: dt.date) -> pd.DataFra
 EXPORTED_SCALES = {("sdq-p", "total"), ("sdq-s", "total"), ("sdq-t", "total")}
 
 
-def measures_source(*, site_ids: Collection[int], as_of: dt.date) -> pd.DataFrame:
+def measures_source(
+    *, site_ids: Collection[int], as_of: dt.date, data_end: dict[str, dt.date] | None = None
+) -> pd.DataFrame:
     """Return completed instrument scores as measurements, by the service schedule's timepoints.
 
     Outcome names are ``<instrument>_<scale>`` with dashes as underscores (``sdq_p_total``);
@@ -345,12 +374,16 @@ def measures_source(*, site_ids: Collection[int], as_of: dt.date) -> pd.DataFram
             "scale",
             "assessment__timepoint",
             "value",
+            "assessment__completed_on",
         )
     )
+    ends = data_end or {}
     latest: dict[tuple[str, str, str], str] = {}
-    for study_id, instrument, scale, timepoint, value in rows:
+    for study_id, instrument, scale, timepoint, value, completed_on in rows:
         if (instrument, scale) not in EXPORTED_SCALES:
             continue
+        if study_id in ends and completed_on is not None and completed_on > ends[study_id]:
+            continue  # collected after the young person withdrew from further data collection
         outcome = f"{instrument}_{scale}".replace("-", "_")
         latest[(study_id, outcome, timepoint)] = "" if value is None else f"{value:g}"
     return pd.DataFrame(
@@ -393,7 +426,11 @@ def export_frames(*, site_ids: Collection[int], as_of: dt.date | None = None) ->
             frame
             for frame in (
                 discharge_source(site_ids=site_ids, as_of=as_of),
-                measures_source(site_ids=site_ids, as_of=as_of),
+                measures_source(
+                    site_ids=site_ids,
+                    as_of=as_of,
+                    data_end=trial.data_end if trial is not None else None,
+                ),
             )
             if not frame.empty
         ]
@@ -404,6 +441,13 @@ def export_frames(*, site_ids: Collection[int], as_of: dt.date | None = None) ->
     known = set(participants["participant_id"])
     measurements = measurements[measurements["participant_id"].isin(known)]
     events = events[events["participant_id"].isin(known)]
+    if trial is not None and trial.data_end:
+        ends = {p: d.isoformat() for p, d in trial.data_end.items()}
+        after = [
+            pid in ends and date > ends[pid]
+            for pid, date in zip(events["participant_id"], events["date"], strict=True)
+        ]
+        events = events[~pd.Series(after, index=events.index, dtype=bool)]
     key = _key()
     for frame in (participants, measurements, events):
         frame["participant_id"] = frame["participant_id"].map(lambda s: pseudonym(s, key=key))

@@ -94,8 +94,11 @@ def test_a_trial_site_exports_every_randomised_participant_in_their_allocated_ar
         row = people.loc[pseudonym(participant.young_person.study_id)]
         assert row["arm"] == _arm(participant)
         assert row["randomised_on"] == "2025-01-13"
-        assert row["followup_end"] == "2026-06-30"  # 18 months later is after the export date
+        # 18 months later is after the export date; withdrawing from further data ends it early.
+        expected_end = "2025-03-01" if participant == no_more_data else "2026-06-30"
+        assert row["followup_end"] == expected_end
         assert row["site"] == "AAA" and row["sex"] == participant.levels["sex"]
+    assert any("1 randomised participant(s) withdrew from further data" in n for n in export.notes)
     assert set(people["arm"]) <= set(NAMES.values())
     assert any("1 randomised participant(s) withdrew use of the data" in n for n in export.notes)
     assert pseudonym(gone.young_person.study_id) not in set(export.measurements["participant_id"])
@@ -191,3 +194,27 @@ def test_a_trial_run_analyses_offences_by_arm_in_the_background(
     }
     assert "Management as usual" in run.snapshot["participants.csv"]
     assert bytes(run.report_pdf).startswith(b"%PDF-")
+
+
+def test_nothing_recorded_after_a_withdrawal_from_further_data_is_exported(
+    randomised, offences, site_a, manager
+):
+    _, participants = randomised
+    # participants[2] has offences 30, 91 and 152 days (+ pk) after randomisation
+    person = participants[2]
+    dates = sorted(
+        Offence.objects.unscoped()
+        .filter(young_person=person.young_person)
+        .values_list("offence_date", flat=True)
+    )
+    assert len(dates) == 3
+    withdrawal_record(by=manager, participant=person, level="further_data", on=dates[1])
+    export = export_frames(site_ids=[site_a.pk], as_of=AS_OF)
+    mine = export.events[export.events["participant_id"] == pseudonym(person.young_person.study_id)]
+    assert sorted(mine["date"]) == [d.isoformat() for d in dates[:2]]  # the day itself counts
+    others = export.events[
+        export.events["participant_id"] != pseudonym(person.young_person.study_id)
+    ]
+    assert (
+        len(others) == Offence.objects.unscoped().exclude(young_person=person.young_person).count()
+    )
