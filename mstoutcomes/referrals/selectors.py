@@ -22,7 +22,13 @@ from mstoutcomes.referrals.models import Notification, PanelMeeting, Referral, T
 from mstoutcomes.referrals.workflow import State
 
 RECEIVED_STATES = [s.value for s in State if s != State.DRAFT]
-ACCEPTED_STATES = [State.ACCEPTED.value, State.WAITING_LIST.value, State.ALLOCATED.value]
+# Accepted by the panel (at a trial site, randomisation may then allocate usual services).
+ACCEPTED_STATES = [
+    State.ACCEPTED.value,
+    State.WAITING_LIST.value,
+    State.ALLOCATED.value,
+    State.USUAL_SERVICES.value,
+]
 
 
 def referral_list_visible_to(

@@ -77,6 +77,7 @@ ACTIONS = {
     State.DECLINED: "declined",
     State.SIGNPOSTED: "signposted",
     State.WITHDRAWN: "withdrawn",
+    State.USUAL_SERVICES: "allocated_usual_services",
 }
 
 
@@ -656,7 +657,8 @@ def referral_close_for_trial(
     """Close an accepted family's referral because the trial allocated them to usual services.
 
     Called by the trial after randomisation (never from a view). The referral is closed as
-    withdrawn with the trial's reason, so no MST episode can be opened for it.
+    allocated to usual services with the trial's reason, so no MST episode can be opened for it
+    and the referrals dashboard still counts the panel's acceptance.
     """
     require(_may(by, Perm.RANDOMISE, referral.site_id), "Not permitted.")
     _lock(referral)
@@ -664,7 +666,7 @@ def referral_close_for_trial(
     referral.decision_notes = "\n".join(filter(None, [referral.decision_notes, reason]))
     _move(
         referral,
-        State.WITHDRAWN,
+        State.USUAL_SERVICES,
         by=by,
         reason=reason,
         data={"closed_by": "trial", "on": (day or today()).isoformat()},

@@ -20,6 +20,8 @@ class State(StrEnum):
     DECLINED = "declined"
     SIGNPOSTED = "signposted"
     WITHDRAWN = "withdrawn"
+    # At a trial site: accepted by the panel, then randomised to management as usual.
+    USUAL_SERVICES = "usual_services"
 
 
 LABELS: dict[State, str] = {
@@ -33,6 +35,7 @@ LABELS: dict[State, str] = {
     State.DECLINED: "Declined",
     State.SIGNPOSTED: "Signposted elsewhere",
     State.WITHDRAWN: "Withdrawn",
+    State.USUAL_SERVICES: "Allocated to usual services (trial)",
 }
 
 S = State
@@ -44,12 +47,13 @@ TRANSITIONS: dict[State, frozenset[State]] = {
     S.READY_FOR_PANEL: frozenset(
         {S.ACCEPTED, S.WAITING_LIST, S.DECLINED, S.SIGNPOSTED, S.WITHDRAWN}
     ),
-    S.ACCEPTED: frozenset({S.ALLOCATED, S.WAITING_LIST, S.WITHDRAWN}),
-    S.WAITING_LIST: frozenset({S.ACCEPTED, S.ALLOCATED, S.DECLINED, S.WITHDRAWN}),
+    S.ACCEPTED: frozenset({S.ALLOCATED, S.WAITING_LIST, S.WITHDRAWN, S.USUAL_SERVICES}),
+    S.WAITING_LIST: frozenset({S.ACCEPTED, S.ALLOCATED, S.DECLINED, S.WITHDRAWN, S.USUAL_SERVICES}),
     S.ALLOCATED: frozenset(),
     S.DECLINED: frozenset(),
     S.SIGNPOSTED: frozenset(),
     S.WITHDRAWN: frozenset(),
+    S.USUAL_SERVICES: frozenset(),
 }
 
 # Outcomes a panel may decide.

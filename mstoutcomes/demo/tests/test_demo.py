@@ -333,7 +333,7 @@ def test_management_as_usual_referrals_are_closed_and_mst_referrals_started_mst(
     referrals = Referral.objects.unscoped().filter(site=trafford)
 
     closed = referrals.filter(young_person__in=mau)
-    assert set(closed.values_list("state", flat=True)) == {"withdrawn"}
+    assert set(closed.values_list("state", flat=True)) == {"usual_services"}
     for referral in closed:
         assert referral.transitions.order_by("pk").last().reason == (
             "Allocated to management as usual in trial START-DEMO"

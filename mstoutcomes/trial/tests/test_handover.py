@@ -12,6 +12,7 @@ from mstoutcomes.cases.models import Episode
 from mstoutcomes.referrals import services as referrals
 from mstoutcomes.referrals.handover import trial_handover
 from mstoutcomes.referrals.models import PanelMeeting, Referral
+from mstoutcomes.referrals.selectors import dashboard_numbers
 from mstoutcomes.referrals.tests.factories import submitted_referral
 from mstoutcomes.trial.errors import InvalidAllocationDate
 from mstoutcomes.trial.models import Allocation, Participant
@@ -169,14 +170,17 @@ def test_management_as_usual_closes_the_referral_with_the_reason_and_opens_no_ep
     by_arm = randomised_pair(trafford, trial, supervisor, trial_manager)
 
     closed = by_arm["MAU"]
-    assert closed.state == "withdrawn"
+    assert closed.state == "usual_services"
     reason = f"Allocated to management as usual in trial {trial.code}"
     assert closed.transitions.order_by("pk").last().reason == reason
     assert reason in closed.decision_notes
     assert closed.episode is None
     assert not Episode.objects.unscoped().filter(young_person=closed.young_person).exists()
-    event = AuditEvent.objects.filter(action="referrals.referral.withdrawn").get()
+    event = AuditEvent.objects.filter(action="referrals.referral.allocated_usual_services").get()
     assert event.actor == trial_manager and event.data["closed_by"] == "trial"
+    # The referrals dashboard still counts both as accepted by the panel; one started MST.
+    funnel = dashboard_numbers(site=trafford, as_of=dt.date.today())["funnel"]
+    assert funnel["Accepted"] == 2
 
 
 def test_the_mst_arm_waits_for_a_therapist_and_allocation_opens_the_episode(
