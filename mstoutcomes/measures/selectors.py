@@ -66,6 +66,35 @@ def _randomisation_dates(person_ids: list[int]) -> dict[int, dt.date]:
     return dates
 
 
+def _data_stops(person_ids: list[int]) -> dict[int, dt.date]:
+    """Return when each trial participant withdrew from further data collection (or data use)."""
+    from mstoutcomes.trial.models import Withdrawal, WithdrawalLevel
+
+    stops: dict[int, dt.date] = {}
+    rows = (
+        Withdrawal.objects.filter(
+            participant__young_person_id__in=person_ids,
+            level__in=[WithdrawalLevel.FURTHER_DATA, WithdrawalLevel.DATA_USE],
+            participant__trial__is_test_mode=False,
+        )
+        .order_by("withdrawn_on")
+        .values_list("participant__young_person_id", "withdrawn_on")
+    )
+    for person_id, withdrawn_on in rows:
+        stops.setdefault(person_id, withdrawn_on)
+    return stops
+
+
+def _add_trial_dates(rows: dict[int, dict[str, Any]]) -> list[dict[str, Any]]:
+    randomised = _randomisation_dates(list(rows))
+    # Only randomised people can have withdrawn from a trial: no query when there are none.
+    stops = _data_stops(list(randomised)) if randomised else {}
+    for person_id, row in rows.items():
+        row["randomised_on"] = randomised.get(person_id)
+        row["data_stopped_on"] = stops.get(person_id)
+    return list(rows.values())
+
+
 def _latest_episodes(queryset: QuerySet[Episode]) -> list[dict[str, Any]]:
     rows = queryset.order_by("young_person_id", "-start_date").values(
         "young_person_id",
@@ -82,10 +111,7 @@ def _latest_episodes(queryset: QuerySet[Episode]) -> list[dict[str, Any]]:
     latest: dict[int, dict[str, Any]] = {}
     for row in rows:
         latest.setdefault(row["young_person_id"], dict(row))
-    randomised = _randomisation_dates(list(latest))
-    for person_id, row in latest.items():
-        row["randomised_on"] = randomised.get(person_id)
-    return list(latest.values())
+    return _add_trial_dates(latest)
 
 
 def _randomised_without_episode(people: QuerySet[YoungPerson]) -> list[dict[str, Any]]:
@@ -125,10 +151,7 @@ def _randomised_without_episode(people: QuerySet[YoungPerson]) -> list[dict[str,
         }
         for row in rows
     }
-    randomised = _randomisation_dates(list(people_rows))
-    for person_id, row in people_rows.items():
-        row["randomised_on"] = randomised.get(person_id)
-    return list(people_rows.values())
+    return _add_trial_dates(people_rows)
 
 
 def _records(queryset: QuerySet[Assessment]) -> dict[tuple[int, tuple[str, ...]], list[Any]]:
@@ -171,10 +194,18 @@ def _rows(
             else ""
         )
         therapist = f"{episode['therapist__first_name']} {episode['therapist__last_name']}"
+        # Withdrawal from further data collection stops research collection (the trial's
+        # follow-up); what therapists record in treatment is the service's, not the study's.
+        stopped = episode.get("data_stopped_on")
         for schedule in schedules:
             for task in due_tasks(schedule, anchors, collected_by=collected_by):
                 found = records.get((person_id, task.key), no_records)
-                state = task_state(task, [r for _, r in found], today)
+                state = task_state(
+                    task,
+                    [r for _, r in found],
+                    today,
+                    data_stopped_on=stopped if task.collected_by == "research" else None,
+                )
                 if keep is not None and not keep(task, state):
                     continue
                 done = [pk for pk, r in found if r.status == AssessmentStatus.COMPLETED]
@@ -297,8 +328,8 @@ def completeness(*, user: Any, today: dt.date) -> list[CompletenessRow]:
     tally: dict[tuple[str, str, int], dict[State, int]] = defaultdict(lambda: defaultdict(int))
     order: dict[tuple[str, str, int], dt.date] = {}
     for row in rows:
-        if row.state is State.NOT_YET_DUE:
-            continue
+        if row.state in (State.NOT_YET_DUE, State.WITHDRAWN):
+            continue  # not expected (yet, or any more: withdrew from further data collection)
         key = (row.task.schedule, _timepoint_group(row.task.timepoint), row.site_id)
         tally[key][row.state] += 1
         order[key] = min(order.get(key, row.task.due), row.task.due)

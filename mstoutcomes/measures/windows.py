@@ -35,6 +35,8 @@ class State(StrEnum):
     COMPLETED_OUT_OF_WINDOW = "completed_out_of_window"
     MISSED = "missed"
     REFUSED = "refused"
+    # A trial participant withdrew from further data collection before the window closed.
+    WITHDRAWN = "withdrawn"
 
     @property
     def label(self) -> str:
@@ -53,6 +55,7 @@ STATE_LABELS = {
     State.COMPLETED_OUT_OF_WINDOW: "Completed out of window",
     State.MISSED: "Missed",
     State.REFUSED: "Refused",
+    State.WITHDRAWN: "Not collected: withdrew from further data collection",
 }
 
 
@@ -269,8 +272,18 @@ def due_tasks(
     return sorted(tasks, key=lambda t: (t.due, t.timepoint, t.instrument, t.respondent))
 
 
-def task_state(task: DueTask, records: Sequence[Record], today: dt.date) -> State:
-    """Return a task's state on a day from what was recorded against it."""
+def task_state(
+    task: DueTask,
+    records: Sequence[Record],
+    today: dt.date,
+    *,
+    data_stopped_on: dt.date | None = None,
+) -> State:
+    """Return a task's state on a day from what was recorded against it.
+
+    ``data_stopped_on``: the day the young person withdrew from further data collection. A
+    task not completed by then whose window was still open (or not yet open) is never due again.
+    """
     completed = [r for r in records if r.status == "completed" and r.completed_on is not None]
     if completed:
         if any(task.contains(r.completed_on) for r in completed if r.completed_on):
@@ -280,6 +293,8 @@ def task_state(task: DueTask, records: Sequence[Record], today: dt.date) -> Stat
         return State.REFUSED
     if any(r.status == "missed" for r in records):
         return State.MISSED
+    if data_stopped_on is not None and data_stopped_on <= today and task.closes >= data_stopped_on:
+        return State.WITHDRAWN
     if today < task.opens:
         return State.NOT_YET_DUE
     if today <= task.closes:

@@ -112,6 +112,30 @@ def test_completion_states():
     assert task_state(baseline, both, later) == State.COMPLETED_IN_WINDOW
 
 
+def test_a_withdrawal_from_further_data_stops_what_was_not_yet_collected():
+    trial = SCHEDULES["trial"]
+    t6 = next(t for t in due_tasks(trial, {"randomisation": START}) if t.timepoint == "t6")
+    later = dt.date(2027, 6, 1)
+
+    def state(stopped, records=(), today=later):
+        return task_state(t6, list(records), today, data_stopped_on=stopped)
+
+    # Withdrew before the window opened, or while it was open: never due again.
+    assert state(t6.opens - dt.timedelta(days=30)) == State.WITHDRAWN
+    assert state(t6.due) == State.WITHDRAWN
+    assert state(t6.closes) == State.WITHDRAWN
+    # Withdrew after the window had closed: the follow-up was already overdue (lost, not withdrawn).
+    assert state(t6.closes + dt.timedelta(days=1)) == State.OVERDUE
+    # What was collected before withdrawing stays collected; a recorded refusal stays a refusal.
+    assert state(t6.due, [Record("completed", t6.due - dt.timedelta(days=3))]) == (
+        State.COMPLETED_IN_WINDOW
+    )
+    assert state(t6.due, [Record("refused")]) == State.REFUSED
+    # A withdrawal dated after "today" (a future-dated entry) does not stop anything yet.
+    assert state(t6.due, today=t6.due - dt.timedelta(days=1)) == State.DUE
+    assert not State.WITHDRAWN.is_open
+
+
 def test_a_completion_is_matched_to_the_window_it_falls_in_else_the_nearest():
     tasks = due_tasks(SERVICE, {"episode_start": START, "episode_end": dt.date(2026, 6, 30)})
     found = match_timepoint(tasks, instrument="sdq-p", respondent="parent", on=dt.date(2026, 2, 3))
