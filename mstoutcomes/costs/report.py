@@ -67,6 +67,8 @@ class CostReport:
     before_after_months: int = 12
     periods: pd.DataFrame = field(default_factory=pd.DataFrame)
     staff_time: pd.DataFrame = field(default_factory=pd.DataFrame)
+    # The same per trial arm, in the 12 months before randomisation and the follow-up after.
+    staff_time_by_arm: pd.DataFrame = field(default_factory=pd.DataFrame)
     break_even: pd.DataFrame = field(default_factory=pd.DataFrame)
     notes: list[str] = field(default_factory=list)
 
@@ -95,6 +97,8 @@ class CostReport:
             out["cost_by_period"] = self.periods
         if not self.staff_time.empty:
             out["staff_time"] = self.staff_time
+        if not self.staff_time_by_arm.empty:
+            out["staff_time_by_arm"] = self.staff_time_by_arm
         if not self.break_even.empty:
             out["break_even"] = self.break_even
         return out
@@ -145,7 +149,7 @@ def build_report(
     )
     uses = [u for u in use.uses if u.item in catalogue]
     _before_after(report, user, site, uses, use, as_of)
-    _trial(report, user, site, uses, settings.follow_up_months, as_of)
+    _trial(report, user, site, uses, use, settings.follow_up_months, as_of)
     if programme is not None:
         report.break_even = economics.break_even(
             programme.cost_per_family, catalogue, BREAK_EVEN_ITEMS
@@ -243,11 +247,12 @@ def _staff_time(
     periods: dict[str, tuple[costing.Period, ...]],
     people: list[str],
     use: Any,
+    labels: dict[str, str] = PERIOD_LABELS,
 ) -> pd.DataFrame:
     """Return hours per young person by profession, and meetings per young person, by window."""
     rows = []
     hours = costed[costed["item"].isin(STAFF_HOUR_ITEMS)]
-    for name, label in PERIOD_LABELS.items():
+    for name, label in labels.items():
         observed = [p for p in people if any(w.name == name and w.days for w in periods[p])]
         if not observed:
             continue
@@ -274,6 +279,7 @@ def _trial(
     user: Any,
     site: Site,
     uses: list[costing.Use],
+    use: Any,
     follow_up_months: int,
     as_of: dt.date,
 ) -> None:
@@ -362,6 +368,9 @@ def _trial(
                 n_boot=report.n_boot,
                 seed=report.seed,
             )
+    report.staff_time_by_arm = _staff_time_by_arm(
+        report, uses, use, eligible, (treatment, control), follow_up_months, as_of
+    )
     report.trial = {
         "treatment": treatment,
         "control": control,
@@ -374,3 +383,35 @@ def _trial(
         "psa": economics.probabilistic(comparison, seed=report.seed),
         "economic": economic,
     }
+
+
+def _staff_time_by_arm(
+    report: CostReport,
+    uses: list[costing.Use],
+    use: Any,
+    eligible: list[Any],
+    arms: tuple[str, str],
+    follow_up_months: int,
+    as_of: dt.date,
+) -> pd.DataFrame:
+    """Return staff time and meetings per young person by arm, before and after randomisation."""
+    periods = {
+        a.person: costing.trial_periods(a.randomised_on, follow_up_months=follow_up_months)
+        for a in eligible
+    }
+    costed = costing.cost_uses(uses, periods=periods, catalogue=report.catalogue, observed_to=as_of)
+    labels = {
+        "baseline": "12 months before randomisation",
+        "follow_up": f"{follow_up_months} months after randomisation",
+    }
+    frames = []
+    for arm in arms:
+        people = [a.person for a in eligible if a.arm == arm]
+        frame = _staff_time(costed, periods, people, use, labels=labels)
+        if not frame.empty:
+            frames.append(frame.assign(arm=arm))
+    if not frames:
+        return pd.DataFrame()
+    combined = pd.concat(frames, ignore_index=True)
+    return combined[["arm", *[c for c in combined.columns if c != "arm"]]]
+

@@ -123,6 +123,23 @@ def page_for(report: CostReport) -> Page:
                 slug="staff_time",
             )
         )
+    by_arm = report.staff_time_by_arm
+    if not by_arm.empty:
+        cols = [c for c in by_arm.columns if c not in ("arm", "period", "young_people")]
+        page.sections.append(
+            Section(
+                "Staff time and professional meetings per young person, by trial arm",
+                ["Arm", "Window", "Young people", *cols],
+                [
+                    [r["arm"], r["period"], str(r["young_people"]), *(f"{r[c]:.1f}" for c in cols)]
+                    for _, r in by_arm.iterrows()
+                ],
+                note="The randomised comparison: young people followed for the whole follow-up, "
+                "in the arm they were allocated (intention to treat). MST staff hours are zero "
+                "under management as usual by design.",
+                slug="staff_time_by_arm",
+            )
+        )
     if not report.break_even.empty:
         page.sections.append(
             Section(

@@ -35,11 +35,20 @@ def test_the_demo_report_has_cost_per_family_before_after_and_staff_time(demo, c
     assert report.missing_sources == []
     assert report.before_after is not None and report.before_after.n >= 5
     assert not report.staff_time.empty and not report.break_even.empty
+    # The demo is a trial site: staff time and meetings are compared by arm as well.
+    by_arm = report.staff_time_by_arm
+    assert set(by_arm["arm"]) == {report.trial["treatment"], report.trial["control"]}
+    after = by_arm[by_arm["period"].str.contains("after")].set_index("arm")
+    assert after.loc[report.trial["control"], "MST staff hours"] == 0
+    assert after.loc[report.trial["treatment"], "MST staff hours"] > 0
+    assert (by_arm["Professional meetings"] >= 0).all()
     page = page_for(report)
+    assert any(s.slug == "staff_time_by_arm" for s in page.sections)
     with capsys.disabled():
         print("\nDemo TRF headline:")
         for label, value, detail in page.headline:
             print(f"  {label}: {value} ({detail})")
         print(report.before_after.summary[["mean_before", "mean_after", "fall"]].round(0))
         print(report.staff_time.round(1).to_string())
+        print(report.staff_time_by_arm.round(1).to_string())
         print(report.notes)
