@@ -414,4 +414,3 @@ def _staff_time_by_arm(
         return pd.DataFrame()
     combined = pd.concat(frames, ignore_index=True)
     return combined[["arm", *[c for c in combined.columns if c != "arm"]]]
-
