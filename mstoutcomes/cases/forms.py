@@ -292,7 +292,8 @@ class ProfessionalMeetingForm(_PersonRecordForm):
 
     def __init__(self, *args: Any, person: YoungPerson, **kwargs: Any) -> None:
         super().__init__(*args, person=person, **kwargs)
-        existing = list(self.instance.attendees.all()) if self.instance.pk else []
+        # The view found the meeting through the user's scope, so its attendees are theirs to see.
+        existing = list(self.instance.attendees.unscoped()) if self.instance.pk else []
         for row in range(self.ATTENDEE_ROWS):
             current = existing[row] if row < len(existing) else None
             self.fields[f"agency_{row}"] = forms.ModelChoiceField(

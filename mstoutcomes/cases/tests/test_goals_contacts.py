@@ -215,3 +215,12 @@ def test_steering_group_sees_goals_without_names(client, person, goal, site_a):
     client.force_login(member(Role.STEERING_GROUP, site_a))
     page = client.get(reverse("cases:goals", args=[person.study_id])).content.decode()
     assert "Attend school every day" in page and "Kestrel" not in page
+
+
+def test_an_existing_meeting_opens_for_editing_with_its_attendees(client, alice, person):
+    saved = meeting(alice, person, TODAY, minutes=45)
+    client.force_login(alice)
+    response = client.get(reverse("cases:meeting_edit", args=[person.study_id, saved.pk]))
+    assert response.status_code == 200
+    attendee = saved.attendees.unscoped().get()
+    assert f'value="{attendee.agency_id}" selected' in response.content.decode()
