@@ -71,7 +71,10 @@ def forest_chart(results: AnalysisResults) -> alt.Chart | None:
     if not rows:
         return None
     frame = pd.DataFrame(rows)
-    base = alt.Chart(frame).encode(y=alt.Y("label:N", title=None, sort=None))
+    base = alt.Chart(frame).encode(
+        # Long outcome names are shown whole rather than cut off with an ellipsis.
+        y=alt.Y("label:N", title=None, sort=None, axis=alt.Axis(labelLimit=360))
+    )
     bars = base.mark_rule().encode(x=alt.X("low:Q", title="Estimate and 95% CI"), x2="high:Q")
     points = base.mark_point(filled=True, size=60).encode(
         x="estimate:Q", tooltip=list(frame.columns)
@@ -161,15 +164,46 @@ def _fmt(value: Any, digits: int = 3) -> str:
     return html.escape(str(value))
 
 
+# Column headings in words for the page and the PDF (the CSV downloads keep the field names).
+_HEADINGS = {
+    "ci_low": "95% CI from",
+    "ci_high": "95% CI to",
+    "p_value": "p",
+    "sd": "SD",
+    "std_error": "Standard error",
+    "coef": "Coefficient",
+    "df": "Degrees of freedom",
+    "missing": "Missing data",
+    "rate_per_year": "Rate per year",
+    "person_years": "Person-years",
+}
+# Counts are whole numbers even when a frame holds them as floats.
+_WHOLE = {"n", "events", "df"}
+
+
+def _heading(column: Any) -> str:
+    name = str(column)
+    return _HEADINGS.get(name, name.replace("_", " ").capitalize())
+
+
+def _cell(column: Any, value: Any) -> str:
+    if str(column) in _WHOLE and isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return _fmt(value)
+
+
 def table_html(frame: pd.DataFrame, caption: str = "") -> str:
-    """Return a GOV.UK-styled table of a frame."""
+    """Return a GOV.UK-styled table of a frame, with headings in words."""
     head = "".join(
-        f'<th scope="col" class="govuk-table__header">{html.escape(str(c))}</th>'
+        f'<th scope="col" class="govuk-table__header">{html.escape(_heading(c))}</th>'
         for c in frame.columns
     )
     body = "".join(
         '<tr class="govuk-table__row">'
-        + "".join(f'<td class="govuk-table__cell">{_fmt(v)}</td>' for v in row)
+        + "".join(
+            f'<td class="govuk-table__cell">{_cell(c, v)}</td>'
+            for c, v in zip(frame.columns, row, strict=True)
+        )
         + "</tr>"
         for row in frame.itertuples(index=False)
     )

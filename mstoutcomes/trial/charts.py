@@ -18,8 +18,15 @@ _WIDTH = 420
 _COUNT_AXIS = alt.Axis(tickMinStep=1, format="d")
 
 
-def _svg(chart: alt.LayerChart | alt.Chart, title: str) -> str:
-    spec = chart.properties(width=_WIDTH, height=220, title=title).to_dict()
+def _svg(chart: alt.LayerChart | alt.Chart, title: str, height: int = 220) -> str:
+    spec = (
+        chart.properties(width=_WIDTH, height=height, title=title)
+        # Labels large enough to read when the chart shrinks to its column.
+        .configure_axis(labelFontSize=12, titleFontSize=12)
+        .configure_legend(labelFontSize=12)
+        .configure_title(fontSize=14)
+        .to_dict()
+    )
     svg = vl_convert.vegalite_to_svg(spec)
     return svg.replace("<svg ", f'<svg role="img" aria-label="{escape(title)}" ', 1)
 
@@ -64,19 +71,21 @@ def site_bars(rows: list[dict[str, Any]], *, title: str) -> str:
     if not rows:
         return ""
     frame = pd.DataFrame(rows)
+    # One bar per site at a readable thickness, not one bar filling the whole chart.
+    height = 40 * len(frame) + 20
     bars = (
         alt.Chart(frame)
-        .mark_bar()
+        .mark_bar(size=28)
         .encode(
             y=alt.Y("site:N", sort=None, title=None),
             x=alt.X("randomised:Q", title="participants", axis=_COUNT_AXIS),
         )
     )
     if not frame["target"].sum():
-        return _svg(bars, title)
+        return _svg(bars, title, height)
     ticks = (
         alt.Chart(frame)
-        .mark_tick(color="#d4351c", thickness=3, size=24)
+        .mark_tick(color="#d4351c", thickness=4, size=38)
         .encode(y=alt.Y("site:N", sort=None), x=alt.X("target:Q"))
     )
-    return _svg(alt.layer(bars, ticks), title)
+    return _svg(alt.layer(bars, ticks), title, height)

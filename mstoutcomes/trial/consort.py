@@ -7,6 +7,7 @@ returns the numbers for every box; `consort_svg` draws the standard four-stage d
 
 from __future__ import annotations
 
+import textwrap
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -201,22 +202,50 @@ def consort_counts(
 # Drawing
 
 _W, _BOX_W, _LINE = 760, 300, 16
+# Average width of a character of 13px Arial, generous so that wrapped lines never overflow.
+_CHAR_W = 6.6
+_SUB = "   "  # lines that start with this are reasons under the bullet above them
 
 
-def _fit(line: str, limit: int) -> str:
-    if len(line) <= limit:
-        return line
-    count = line[line.rfind(" (n=") :] if line.endswith(")") and " (n=" in line else ""
-    return line[: limit - len(count) - 1].rstrip() + "…" + count
+def _layout(lines: Sequence[str], w: float) -> list[tuple[float, str]]:
+    """Return (indent, text) for each line drawn in a box of width w, long lines wrapped.
+
+    Bullets ("• ") and reasons (indented) keep their wrapped continuation lines aligned with
+    their text, so a long free-text reason is shown whole instead of cut short.
+    """
+    out: list[tuple[float, str]] = []
+    for line in lines:
+        if line.startswith(_SUB):
+            indent, first, text = 14.0, "– ", line.strip()
+        elif line.startswith("• "):
+            indent, first, text = 0.0, "• ", line[2:]
+        else:
+            indent, first, text = 0.0, "", line
+        hang = indent + (10.0 if first else 0.0)
+        limit = max(10, int((w - 16 - hang) / _CHAR_W))
+        pieces = textwrap.wrap(text, limit, break_on_hyphens=False) or [""]
+        out.append((indent, first + pieces[0]))
+        out += [(hang, piece) for piece in pieces[1:]]
+    return out
 
 
-def _box(x: float, y: float, lines: Sequence[str], href: str | None, w: float = _BOX_W) -> str:
-    height = 12 + _LINE * len(lines)
-    # Long free-text reasons are cut to fit the box; the table beside the diagram has them whole.
-    fits = max(10, int((w - 16) / 6.5))
+def _height(lines: Sequence[str], w: float = _BOX_W) -> int:
+    return 12 + _LINE * len(_layout(lines, w))
+
+
+def _box(
+    x: float,
+    y: float,
+    lines: Sequence[str],
+    href: str | None,
+    w: float = _BOX_W,
+    height: float | None = None,
+) -> str:
+    laid = _layout(lines, w)
+    height = height or 12 + _LINE * len(laid)
     text = "".join(
-        f'<tspan x="{x + 8}" dy="{_LINE if i else 18}">{escape(_fit(line, fits))}</tspan>'
-        for i, line in enumerate(lines)
+        f'<tspan x="{x + 8 + indent}" y="{y + 18 + _LINE * i}">{escape(piece)}</tspan>'
+        for i, (indent, piece) in enumerate(laid)
     )
     body = (
         f'<rect x="{x}" y="{y}" width="{w}" height="{height}" fill="#fff" stroke="#0b0c0c"/>'
@@ -233,8 +262,42 @@ def _arrow(x1: float, y1: float, x2: float, y2: float) -> str:
     )
 
 
-def _height(lines: Sequence[str]) -> int:
-    return 12 + _LINE * len(lines)
+def _arm_stages(
+    counts: ConsortCounts, flow: ArmFlow, label: str
+) -> list[tuple[str | None, list[str]]]:
+    """Return an arm's boxes top to bottom: (link key or None, lines)."""
+    allocated = [
+        f"Allocated to {label} (n={flow.allocated})",
+        f"• Received allocated intervention (n={flow.received})",
+        f"• Did not receive it (n={flow.not_received})",
+    ] + [f"{_SUB}{reason} (n={n})" for reason, n in flow.not_received_reasons.items()]
+    stages: list[tuple[str | None, list[str]]] = [(f"allocated:{flow.arm}", allocated)]
+    for index, timepoint in enumerate(counts.timepoints):
+        status = flow.follow_up.get(timepoint, {})
+        lines = [
+            f"Follow-up: {counts.label(timepoint)}",
+            f"• Followed up (n={status.get('followed_up', 0)})",
+            f"• Lost to follow-up (n={status.get('lost', 0)})",
+        ] + [f"{_SUB}{r} (n={n})" for r, n in flow.lost_reasons.get(timepoint, {}).items()]
+        if status.get("due"):
+            lines.append(f"• In window, not yet collected (n={status['due']})")
+        if status.get("not_yet_due"):
+            lines.append(f"• Not yet due (n={status['not_yet_due']})")
+        if index == 0:
+            # Discontinuing the intervention is not a follow-up state: shown once per arm.
+            lines.append(f"• Discontinued intervention (n={flow.discontinued})")
+            lines += [f"{_SUB}{r} (n={n})" for r, n in flow.discontinued_reasons.items()]
+        stages.append((f"follow_up:{flow.arm}:{timepoint}", lines))
+    if not counts.timepoints:
+        lines = ["Follow-up", f"• Discontinued intervention (n={flow.discontinued})"]
+        lines += [f"{_SUB}{r} (n={n})" for r, n in flow.discontinued_reasons.items()]
+        stages.append((None, lines))
+    analysed = [
+        f"Analysed (n={flow.analysed})",
+        f"• Excluded from analysis (n={flow.not_analysed})",
+    ] + [f"{_SUB}{r} (n={n})" for r, n in flow.not_analysed_reasons.items()]
+    stages.append((f"analysed:{flow.arm}", analysed))
+    return stages
 
 
 def consort_svg(
@@ -247,7 +310,8 @@ def consort_svg(
     """Return the flow diagram as an SVG document; `links` maps box keys to URLs.
 
     Box keys: "assessed", "excluded", "randomised", "allocated:<arm>",
-    "follow_up:<arm>:<timepoint>", "analysed:<arm>".
+    "follow_up:<arm>:<timepoint>", "analysed:<arm>". The arms' boxes for the same stage are
+    drawn side by side at the same height, so the columns read across.
     """
     names = dict(arm_names or {})
     links = dict(links or {})
@@ -258,13 +322,22 @@ def consort_svg(
     excluded = [f"Excluded (n={counts.excluded})"] + [
         f"• {EXCLUSION_REASONS.get(k, k)} (n={v})" for k, v in counts.excluded_by_reason.items()
     ]
-    if counts.awaiting:
-        excluded.append(f"Assessment not finished (n={counts.awaiting})")
     ex_y = y + _height(assessed) + 20
     parts.append(_box(450, ex_y, excluded, links.get("excluded"), w=300))
-    parts.append(_arrow(380, y + _height(assessed), 380, ex_y + _height(excluded) + 20))
     parts.append(_arrow(380, ex_y + 14, 450, ex_y + 14))
-    y = ex_y + _height(excluded) + 20
+    side_bottom = ex_y + _height(excluded)
+    if counts.awaiting:
+        # Neither excluded nor randomised yet: a box of its own, not a reason for exclusion.
+        awaiting = [
+            f"Assessment not finished (n={counts.awaiting})",
+            "• not yet excluded or randomised",
+        ]
+        aw_y = side_bottom + 12
+        parts.append(_box(450, aw_y, awaiting, None, w=300))
+        parts.append(_arrow(380, aw_y + 14, 450, aw_y + 14))
+        side_bottom = aw_y + _height(awaiting)
+    y = side_bottom + 20
+    parts.append(_arrow(380, 40 + _height(assessed), 380, y))
     randomised = [f"Randomised (n={counts.randomised})"]
     parts.append(_box(230, y, randomised, links.get("randomised")))
     top = y + _height(randomised)
@@ -274,55 +347,26 @@ def consort_svg(
         else [10 + i * (_W - 20) / max(1, len(counts.arms)) for i in range(len(counts.arms))]
     )
     width = 300 if len(counts.arms) <= 2 else (_W - 40) / len(counts.arms)
-    stage_y = top + 40
-    bottoms = []
-    for flow, x in zip(counts.arms, columns, strict=False):
-        label = names.get(flow.arm, flow.arm)
-        yy = stage_y
-        parts.append(_arrow(380, top, x + width / 2, yy))
-        allocated = [
-            f"Allocated to {label} (n={flow.allocated})",
-            f"• Received allocated intervention (n={flow.received})",
-            f"• Did not receive it (n={flow.not_received})",
-        ] + [f"   {reason} (n={n})" for reason, n in flow.not_received_reasons.items()]
-        parts.append(_box(x, yy, allocated, links.get(f"allocated:{flow.arm}"), w=width))
-        yy += _height(allocated) + 30
-        for index, timepoint in enumerate(counts.timepoints):
-            status = flow.follow_up.get(timepoint, {})
-            lines = [
-                f"Follow-up: {counts.label(timepoint)}",
-                f"• Followed up (n={status.get('followed_up', 0)})",
-                f"• Lost to follow-up (n={status.get('lost', 0)})",
-            ] + [f"   {r} (n={n})" for r, n in flow.lost_reasons.get(timepoint, {}).items()]
-            if status.get("due"):
-                lines.append(f"• In window, not yet collected (n={status['due']})")
-            if status.get("not_yet_due"):
-                lines.append(f"• Not yet due (n={status['not_yet_due']})")
-            if index == 0:
-                # Discontinuing the intervention is not a follow-up state: shown once per arm.
-                lines.append(f"• Discontinued intervention (n={flow.discontinued})")
-                lines += [f"   {r} (n={n})" for r, n in flow.discontinued_reasons.items()]
-            parts.append(_arrow(x + width / 2, yy - 30, x + width / 2, yy))
+    per_arm = [_arm_stages(counts, flow, names.get(flow.arm, flow.arm)) for flow in counts.arms]
+    bottom = top
+    yy = top + 40
+    for stage in range(max((len(stages) for stages in per_arm), default=0)):
+        boxes = [stages[stage] for stages in per_arm]
+        height = max(_height(lines, width) for _, lines in boxes)
+        for (key, lines), x in zip(boxes, columns, strict=False):
+            if stage == 0:
+                parts.append(_arrow(380, top, x + width / 2, yy))
+            else:
+                parts.append(_arrow(x + width / 2, yy - 30, x + width / 2, yy))
             parts.append(
-                _box(x, yy, lines, links.get(f"follow_up:{flow.arm}:{timepoint}"), w=width)
+                _box(x, yy, lines, links.get(key) if key else None, w=width, height=height)
             )
-            yy += _height(lines) + 30
-        if not counts.timepoints:
-            lines = ["Follow-up", f"• Discontinued intervention (n={flow.discontinued})"]
-            lines += [f"   {r} (n={n})" for r, n in flow.discontinued_reasons.items()]
-            parts.append(_arrow(x + width / 2, yy - 30, x + width / 2, yy))
-            parts.append(_box(x, yy, lines, None, w=width))
-            yy += _height(lines) + 30
-        analysed = [
-            f"Analysed (n={flow.analysed})",
-            f"• Excluded from analysis (n={flow.not_analysed})",
-        ] + [f"   {r} (n={n})" for r, n in flow.not_analysed_reasons.items()]
-        parts.append(_arrow(x + width / 2, yy - 30, x + width / 2, yy))
-        parts.append(_box(x, yy, analysed, links.get(f"analysed:{flow.arm}"), w=width))
-        bottoms.append(yy + _height(analysed))
-    height = max(bottoms, default=top) + 20
+        bottom = yy + height
+        yy += height + 30
+    height = bottom + 20
     return (
-        f'<svg xmlns="http://www.w3.org/2000/svg" role="img" aria-labelledby="consort-title" '
+        # A group, not an image: its boxes are links, and an image may not hold controls.
+        f'<svg xmlns="http://www.w3.org/2000/svg" role="group" aria-labelledby="consort-title" '
         f'viewBox="0 0 {_W} {height}" width="{_W}" height="{height}">'
         f'<title id="consort-title">{escape(title)}</title>'
         '<defs><marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" '

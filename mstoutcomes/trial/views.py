@@ -18,7 +18,7 @@ from django.views.decorators.http import require_POST
 
 from mstoutcomes.accounts.decorators import current_user, perm_required
 from mstoutcomes.accounts.models import Site
-from mstoutcomes.accounts.permissions import Perm, user_has_perm
+from mstoutcomes.accounts.permissions import Perm, site_ids_with_perm, user_has_perm
 from mstoutcomes.cases.models import YoungPerson
 from mstoutcomes.core.dates import today
 from mstoutcomes.core.pdf import pdf_response, render_pdf
@@ -45,8 +45,20 @@ def trial_list(request: HttpRequest) -> HttpResponse:
         or user_has_perm(request.user, Perm.VIEW_DEVIATIONS)
     ):
         raise PermissionDenied("You do not have access to this page.")
-    trials = selectors.trials_visible_to(user=request.user)
-    return render(request, "trial/list.html", {"trials": trials, "nav": "trial"})
+    manage_ids = site_ids_with_perm(request.user, Perm.RANDOMISE)
+    log_ids = site_ids_with_perm(request.user, Perm.VIEW_DEVIATIONS)
+    rows = []
+    for trial in selectors.trials_visible_to(user=request.user).prefetch_related("sites"):
+        site_ids = {site.pk for site in trial.sites.all()}
+        # Link only to the pages the user may open for this trial's own sites (no 403s).
+        rows.append(
+            {
+                "trial": trial,
+                "may_manage": bool(site_ids & manage_ids),
+                "may_see_log": bool(site_ids & log_ids),
+            }
+        )
+    return render(request, "trial/list.html", {"rows": rows, "nav": "trial"})
 
 
 def _trial(request: HttpRequest, code: str) -> Trial:
@@ -80,6 +92,7 @@ def trial_detail(request: HttpRequest, code: str) -> HttpResponse:
             "trial": trial,
             "participants": participants,
             "form": form,
+            "may_see_log": bool(selectors.deviation_sites(user=request.user, trial=trial)),
             "nav": "trial",
         },
     )
