@@ -248,3 +248,79 @@ def episodes(ctx: DemoContext) -> str:
         f"{len(opened)} MST episodes at the trial site: {len(opened) - in_treatment} discharged, "
         f"{in_treatment} in treatment, {waiting} waiting for a therapist"
     )
+
+
+# Deviations a real site logs: none of them says which arm anyone is in.
+DEVIATIONS = (
+    (
+        "assessment_window",
+        "minor",
+        200,
+        "6-month follow-up questionnaires collected five weeks after the window closed: the "
+        "family had moved house and could not be reached.",
+        "Contact details are now checked at every research visit.",
+    ),
+    (
+        "consent",
+        "minor",
+        20,
+        "Young person's assent recorded on the superseded form (v1.9) after v2.0 was approved.",
+        "Assent retaken on v2.0 at the next visit; superseded forms removed from the office.",
+    ),
+    (
+        "data",
+        "major",
+        None,
+        "A research spreadsheet with names and dates of birth was emailed to an unencrypted "
+        "address. It was recalled the same day and reported to the data protection officer.",
+        "Research staff retrained; spreadsheets now shared only through the secure drive.",
+    ),
+)
+
+
+@register_step("trial_deviations", order=230)
+def trial_deviations(ctx: DemoContext) -> str:
+    """Log a few protocol deviations, so the deviations log has something to show."""
+    from mstoutcomes.trial.services import protocol_deviation_record
+
+    trial = _trial(ctx)
+    manager = ctx.users["trialmanager"]
+    site = next(ctx.sites[s.code] for s in data.SITES if s.trial_site)
+    courses: dict[str, TrialCourse] = ctx.extras.get("trial", {})
+    by_study_id = {
+        p.young_person.study_id: p
+        for p in Participant.objects.unscoped().filter(trial=trial).select_related("young_person")
+    }
+    logged = 0
+    for category, severity, after_days, description, action in DEVIATIONS:
+        participant = None
+        occurred = ctx.as_of - dt.timedelta(days=90)
+        if after_days is not None:
+            # The earliest-randomised participants whose deviation date has passed.
+            candidates = sorted(
+                (c.randomised_on, sid)
+                for sid, c in courses.items()
+                if c.randomised_on + dt.timedelta(days=after_days + 30) <= ctx.as_of
+            )
+            if not candidates:
+                continue
+            day, study_id = ctx.rng.choice(candidates[: max(1, len(candidates) // 3)])
+            participant = by_study_id[study_id]
+            occurred = day + dt.timedelta(days=after_days)
+        protocol_deviation_record(
+            by=manager,
+            trial=trial,
+            site=site,
+            participant=participant,
+            occurred_on=occurred,
+            identified_on=occurred + dt.timedelta(days=12),
+            category=category,
+            severity=severity,
+            description=description,
+            corrective_action=action,
+            reported_to_sponsor_on=occurred + dt.timedelta(days=14)
+            if severity != "minor"
+            else None,
+        )
+        logged += 1
+    return f"{logged} protocol deviations"
