@@ -26,7 +26,7 @@ from mstoutcomes.demo.steps.people import plan_people
 from mstoutcomes.measures.models import Assessment
 from mstoutcomes.outcomes.models import CustodyEpisode, Placement
 from mstoutcomes.referrals.models import Referral
-from mstoutcomes.trial.models import Allocation, Participant, Trial, Withdrawal
+from mstoutcomes.trial.models import Allocation, Participant, ProtocolDeviation, Trial, Withdrawal
 
 AS_OF = dt.date(2026, 3, 31)
 pytestmark = pytest.mark.django_db
@@ -399,3 +399,14 @@ def test_a_research_worker_cannot_see_any_trial_site_referral(trafford):
 
     assert not user_has_perm(research, Perm.VIEW_REFERRALS, site=trafford)
     assert not user_has_perm(research, Perm.VIEW_TREATMENT, site=trafford)
+
+
+def test_the_trial_site_has_a_few_protocol_deviations_that_name_no_arm(trafford):
+    deviations = ProtocolDeviation.objects.filter(site=trafford)
+    assert deviations.count() == 3
+    assert {d.severity for d in deviations} == {"minor", "major"}
+    for deviation in deviations:
+        assert deviation.identified_on >= deviation.occurred_on
+        assert deviation.identified_on <= AS_OF
+        text = f"{deviation.description} {deviation.corrective_action}".lower()
+        assert "mst" not in text and "management as usual" not in text
