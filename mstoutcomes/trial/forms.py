@@ -17,6 +17,7 @@ from mstoutcomes.trial.models import (
     ProtocolDeviation,
     WithdrawalLevel,
 )
+from mstoutcomes.trial.services import DEVIATION_FIELDS
 
 
 class _GdsForm(forms.Form):
@@ -112,17 +113,7 @@ class DeviationForm(ServiceForm):
 
     class Meta:
         model = ProtocolDeviation
-        fields = [
-            "site",
-            "participant",
-            "occurred_on",
-            "identified_on",
-            "category",
-            "severity",
-            "description",
-            "corrective_action",
-            "reported_to_sponsor_on",
-        ]
+        fields = list(DEVIATION_FIELDS)
         widgets = {
             "category": forms.RadioSelect,
             "severity": forms.RadioSelect,

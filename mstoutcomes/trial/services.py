@@ -566,9 +566,10 @@ def consort_export_record(
     )
 
 
+# The fields a deviation is recorded with, in the order forms and the CSV show them.
 DEVIATION_FIELDS = (
-    "participant",
     "site",
+    "participant",
     "occurred_on",
     "identified_on",
     "category",

@@ -466,21 +466,7 @@ def _deviations_csv(
     response = HttpResponse(content_type="text/csv")
     response["Content-Disposition"] = f'attachment; filename="deviations-{trial.code}.csv"'
     writer = csv.writer(response)
-    writer.writerow(
-        [
-            "id",
-            "site",
-            "participant",
-            "occurred_on",
-            "identified_on",
-            "category",
-            "severity",
-            "description",
-            "corrective_action",
-            "reported_to_sponsor_on",
-            "recorded_by",
-        ]
-    )
+    writer.writerow(["id", *services.DEVIATION_FIELDS, "recorded_by"])
     for d in rows:
         writer.writerow(
             [
