@@ -9,7 +9,7 @@ from typing import Any
 from django.db.models import QuerySet
 
 from mstoutcomes.accounts.permissions import Perm, site_ids_with_perm
-from mstoutcomes.cases.models import Episode
+from mstoutcomes.cases.models import Episode, Sex
 from mstoutcomes.trial.consort import Disposition
 from mstoutcomes.trial.models import Participant, Trial, WithdrawalLevel
 
@@ -365,6 +365,40 @@ class Recruitment:
     follow_up: list[tuple[str, str, int, int]]  # (timepoint label, arm, due, completed)
 
 
+def _factor_label(name: str) -> str:
+    return {"site": "Site", "sex": "Sex", "age_band": "Age band"}.get(
+        name, name.replace("_", " ").capitalize()
+    )
+
+
+def _level_label(factor: str, level: str, site_names: dict[str, str]) -> str:
+    if factor == "site":
+        return site_names.get(level, level)
+    if factor == "sex":
+        return str(dict(Sex.choices).get(level, level))
+    return level.replace("-", "–") if factor.startswith("age") else level.replace("_", " ")
+
+
+def _balance(
+    trial: Trial, allocations: list[tuple[str, dict[str, str]]]
+) -> list[tuple[str, str, dict[str, int]]]:
+    """Return (factor, level, arm -> n) with readable labels, for the trial's own sites."""
+    spec = trial.spec
+    site_names = {s.code: s.name for s in trial.sites.all()}
+    out = []
+    for factor in spec.factors:
+        for level in factor.categories:
+            if factor.name == "site" and level not in site_names:
+                continue  # a site named in the configuration that is not (yet) in the trial
+            counts = {arm: 0 for arm in spec.arm_codes}
+            for arm, levels in allocations:
+                if levels.get(factor.name) == level:
+                    counts[arm] += 1
+            label = _level_label(factor.name, level, site_names)
+            out.append((_factor_label(factor.name), label, counts))
+    return out
+
+
 def recruitment(*, trial: Trial, today: dt.date, arms_visible: bool) -> Recruitment:
     """Return randomisations by site and month, and, for unblinded users, balance and follow-up.
 
@@ -398,13 +432,7 @@ def recruitment(*, trial: Trial, today: dt.date, arms_visible: bool) -> Recruitm
     follow_up: list[tuple[str, str, int, int]] = []
     if arms_visible:
         spec = trial.spec
-        for factor in spec.factors:
-            for level in factor.categories:
-                counts = {arm: 0 for arm in spec.arm_codes}
-                for _site, _at, arm, levels, _person in rows:
-                    if levels.get(factor.name) == level:
-                        counts[arm] += 1
-                balance.append((factor.name, level, counts))
+        balance = _balance(trial, [(arm, levels) for _s, _a, arm, levels, _p in rows])
         done = set(
             Assessment.objects.unscoped()
             .filter(

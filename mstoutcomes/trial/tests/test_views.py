@@ -188,7 +188,11 @@ def test_recruitment_page_counts_randomisations_balance_and_follow_up(
         (label, arm): (due, done) for label, arm, due, done in response.context["data"].follow_up
     }
     assert "Site A" in html
-    assert sum(sum(c.values()) for f, _, c in response.context["data"].balance if f == "sex") == 3
+    balance = response.context["data"].balance
+    assert sum(sum(c.values()) for f, _, c in balance if f == "Sex") == 3
+    assert {level for f, level, _ in balance if f == "Sex"} == {"Female", "Male", "Not known"}
+    # Only the trial's own sites are listed, by name (the configuration also names BBB).
+    assert [level for f, level, _ in balance if f == "Site"] == ["Site A"]
     baseline = [v for (label, _), v in rows.items() if label == "Trial baseline"]
     assert sum(due for due, _ in baseline) == 3 and sum(done for _, done in baseline) == 1
     assert all(due == 0 for (label, _), (due, _) in rows.items() if label == "Trial 6 months")
