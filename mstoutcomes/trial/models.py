@@ -10,9 +10,20 @@ from simple_history.models import HistoricalRecords
 
 from mstoutcomes.accounts.models import Site, User
 from mstoutcomes.cases.models import YoungPerson
+from mstoutcomes.core.dates import today
 from mstoutcomes.core.models import TimeStampedModel
 from mstoutcomes.core.scoping import ScopedManager
 from mstoutcomes.trial.config import TrialSpec, parse_trial_config
+
+
+def future_date_errors(instance: models.Model, messages: dict[str, str]) -> dict[str, str]:
+    """Return {field: message} for each named date field dated after today."""
+    now = today()
+    return {
+        name: message
+        for name, message in messages.items()
+        if getattr(instance, name) is not None and getattr(instance, name) > now
+    }
 
 
 class Method(models.TextChoices):
@@ -91,6 +102,19 @@ class Participant(TimeStampedModel):
     def __str__(self) -> str:
         return f"{self.young_person.study_id} in {self.trial.code}"
 
+    def clean(self) -> None:
+        errors = future_date_errors(
+            self,
+            {
+                "enrolled_on": "A young person cannot be enrolled in the future.",
+                "eligibility_confirmed_on": (
+                    "Eligibility cannot be confirmed on a date in the future."
+                ),
+            },
+        )
+        if errors:
+            raise ValidationError(errors)
+
 
 class ConsentKind(models.TextChoices):
     CARER_CONSENT = "carer_consent", "Carer consent to take part"
@@ -117,6 +141,13 @@ class ConsentRecord(TimeStampedModel):
     def __str__(self) -> str:
         return f"{self.get_kind_display()}: {'given' if self.given else 'declined'}"
 
+    def clean(self) -> None:
+        errors = future_date_errors(
+            self, {"recorded_on": "A consent cannot be dated in the future."}
+        )
+        if errors:
+            raise ValidationError(errors)
+
 
 class WithdrawalLevel(models.TextChoices):
     TREATMENT = "treatment", "From treatment only"
@@ -142,6 +173,13 @@ class Withdrawal(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"Withdrawn {self.get_level_display().lower()} on {self.withdrawn_on}"
+
+    def clean(self) -> None:
+        errors = future_date_errors(
+            self, {"withdrawn_on": "A withdrawal cannot be dated in the future."}
+        )
+        if errors:
+            raise ValidationError(errors)
 
 
 class StratumList(models.Model):
@@ -256,19 +294,16 @@ class ProtocolDeviation(TimeStampedModel):
         return f"{self.get_severity_display()} {self.get_category_display().lower()} deviation"
 
     def clean(self) -> None:
-        from mstoutcomes.core.dates import today
-
-        errors: dict[str, str] = {}
-        now = today()
-        labels = {
-            "occurred_on": "date it happened",
-            "identified_on": "date it was identified",
-            "reported_to_sponsor_on": "date reported to the sponsor",
-        }
-        for name, label in labels.items():
-            value = getattr(self, name)
-            if value is not None and value > now:
-                errors[name] = f"The {label} cannot be in the future."
+        errors = future_date_errors(
+            self,
+            {
+                "occurred_on": "The date it happened cannot be in the future.",
+                "identified_on": "The date it was identified cannot be in the future.",
+                "reported_to_sponsor_on": (
+                    "The date reported to the sponsor cannot be in the future."
+                ),
+            },
+        )
         if (
             "identified_on" not in errors
             and self.occurred_on

@@ -156,8 +156,6 @@ def participant_enrol(
     if existing is not None:
         return existing
     enrolled_on = on or timezone.localdate()
-    if enrolled_on > timezone.localdate():
-        raise ValidationError({"enrolled_on": "A young person cannot be enrolled in the future."})
     participant = Participant(
         trial=trial,
         young_person=young_person,
@@ -199,8 +197,6 @@ def eligibility_record(
         by is None or user_has_perm(by, Perm.RANDOMISE, site=participant.site_id),
         "Not permitted.",
     )
-    if on > timezone.localdate():
-        raise ValidationError({"on": "Eligibility cannot be confirmed on a date in the future."})
     participant.is_eligible = eligible
     participant.eligibility_confirmed_on = on
     participant.eligibility_confirmed_by = by
@@ -232,8 +228,6 @@ def consent_record(
 ) -> ConsentRecord:
     """Record one consent or assent on a named form version (never dated in the future)."""
     require(user_has_perm(by, Perm.RANDOMISE, site=participant.site_id), "Not permitted.")
-    if recorded_on > timezone.localdate():
-        raise ValidationError({"recorded_on": "A consent cannot be dated in the future."})
     record = ConsentRecord(
         participant=participant,
         kind=kind,
@@ -581,8 +575,6 @@ DEVIATION_FIELDS = (
 
 
 def _check_deviation_site(by: User, trial: Trial, site: Site | None) -> None:
-    from django.core.exceptions import ValidationError
-
     if site is None or not trial.sites.filter(pk=site.pk).exists():
         raise ValidationError({"site": "Choose a site that takes part in this trial."})
     require(

@@ -121,9 +121,15 @@ def participant_detail(request: HttpRequest, code: str, pk: int) -> HttpResponse
     if request.method == "POST" and action in forms:
         form = forms[action] = type(forms[action])(request.POST, prefix=action)
         if form.is_valid():
-            _record(request, participant, action, form.cleaned_data)
-            messages.success(request, "Saved.")
-            return redirect("trial:participant", code=code, pk=pk)
+            try:
+                _record(request, participant, action, form.cleaned_data)
+            except ValidationError as error:
+                # The record's own rules (no future dates…): shown on the form, nothing saved.
+                for message in error.messages:
+                    form.add_error(None, message)
+            else:
+                messages.success(request, "Saved.")
+                return redirect("trial:participant", code=code, pk=pk)
     return render(
         request,
         "trial/participant.html",

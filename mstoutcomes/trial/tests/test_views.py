@@ -96,6 +96,36 @@ def test_consent_form_errors_name_the_field(client, trial, young_person, trial_m
     assert "Enter the version printed on the consent form" in html
 
 
+@pytest.mark.parametrize(
+    ("action", "fields", "message"),
+    [
+        (
+            "consent",
+            {"consent-kind": "carer_consent", "consent-given": "yes", "consent-form_version": "v2"},
+            "A consent cannot be dated in the future.",
+        ),
+        ("eligibility", {"eligibility-eligible": "yes"}, "cannot be confirmed on a date in the"),
+        ("withdrawal", {"withdrawal-level": "treatment"}, "cannot be dated in the future"),
+    ],
+)
+def test_a_future_date_on_the_participant_page_is_refused_and_nothing_is_saved(
+    client, trial, young_person, trial_manager, action, fields, message
+):
+    participant = participant_enrol(by=None, trial=trial, young_person=young_person)
+    client.force_login(trial_manager)
+    field = {"consent": "recorded_on"}.get(action, "on")
+    tomorrow = dt.date.today() + dt.timedelta(days=1)
+    response = client.post(
+        reverse("trial:participant", args=[trial.code, participant.pk]),
+        {"action": action, **fields, **dated(action, field, tomorrow)},
+    )
+    assert response.status_code == 400
+    assert message in response.content.decode()
+    participant.refresh_from_db()
+    assert participant.eligibility_confirmed_on is None
+    assert not participant.consents.exists() and not participant.withdrawals.exists()
+
+
 def test_consort_page_shows_counts_and_downloads_csv(client, trial, site_a, trial_manager):
     for _ in range(3):
         participant_enrol(by=None, trial=trial, young_person=YoungPersonFactory(site=site_a))
