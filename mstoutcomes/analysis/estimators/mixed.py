@@ -147,7 +147,8 @@ def mixed_model(
     In R: ``lmer(y ~ arm + baseline + factor(timepoint) + site + (1 | id), REML = TRUE)``.
     Rows with a missing follow-up value are dropped; the model uses every observed follow-up, so
     it is valid when data are missing at random given the terms in the model. The same model as
-    ``trial.mixed_model`` (statsmodels' MixedLM), in closed form (see the module docstring).
+    statsmodels' MixedLM (kept in the tests as a cross-check), in closed form (see the module
+    docstring).
     """
     prep = prepare(
         long,
