@@ -297,12 +297,16 @@ def _trial(
             f"arm ({counts}) to compare costs by arm."
         )
         return
+    # Both windows are costed once: the comparison uses the follow-up, staff time both.
     periods = {
-        a.person: (costing.trial_periods(a.randomised_on, follow_up_months=follow_up_months)[1],)
+        a.person: costing.trial_periods(a.randomised_on, follow_up_months=follow_up_months)
         for a in eligible
     }
     people = [a.person for a in eligible]
-    costed = costing.cost_uses(uses, periods=periods, catalogue=report.catalogue, observed_to=as_of)
+    costed_both = costing.cost_uses(
+        uses, periods=periods, catalogue=report.catalogue, observed_to=as_of
+    )
+    costed = costed_both[costed_both["period"] == "follow_up"]
     arm_of = pd.Series({a.person: a.arm for a in eligible})
     started = {s.person for s in mst_spans_for(user=user, site=site)}
     received = pd.Series({p: (arm_of[p] == treatment and p in started) for p in people})
@@ -369,7 +373,7 @@ def _trial(
                 seed=report.seed,
             )
     report.staff_time_by_arm = _staff_time_by_arm(
-        report, uses, use, eligible, (treatment, control), follow_up_months, as_of
+        costed_both, periods, use, eligible, (treatment, control), follow_up_months
     )
     report.trial = {
         "treatment": treatment,
@@ -386,20 +390,14 @@ def _trial(
 
 
 def _staff_time_by_arm(
-    report: CostReport,
-    uses: list[costing.Use],
+    costed: pd.DataFrame,
+    periods: dict[str, tuple[costing.Period, ...]],
     use: Any,
     eligible: list[Any],
     arms: tuple[str, str],
     follow_up_months: int,
-    as_of: dt.date,
 ) -> pd.DataFrame:
     """Return staff time and meetings per young person by arm, before and after randomisation."""
-    periods = {
-        a.person: costing.trial_periods(a.randomised_on, follow_up_months=follow_up_months)
-        for a in eligible
-    }
-    costed = costing.cost_uses(uses, periods=periods, catalogue=report.catalogue, observed_to=as_of)
     labels = {
         "baseline": "12 months before randomisation",
         "follow_up": f"{follow_up_months} months after randomisation",
