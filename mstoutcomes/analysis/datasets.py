@@ -187,6 +187,7 @@ def trial_source(
     randomisation become columns (covariates for the analysis).
     """
     from mstoutcomes.trial.models import Allocation, Trial, Withdrawal, WithdrawalLevel
+    from mstoutcomes.trial.selectors import data_collection_stops
 
     as_of = as_of or today()
     allocations = (
@@ -235,18 +236,12 @@ def trial_source(
         )
     if len(by_trial) > 1:
         notes.append(f"Participants of {len(by_trial) - 1} other trial(s) are not exported.")
-    stopped_data: dict[int, dt.date] = {}
-    for participant_id, withdrawn_on in (
-        Withdrawal.objects.filter(
-            participant_id__in=[r["participant_id"] for r in rows],
-            level=WithdrawalLevel.FURTHER_DATA,
-            withdrawn_on__lte=as_of,
-        )
-        .order_by("withdrawn_on")
-        .values_list("participant_id", "withdrawn_on")
-    ):
-        stopped_data.setdefault(participant_id, withdrawn_on)
-    stopped_data = {p: d for p, d in stopped_data.items() if p not in withdrawn}
+    stops = data_collection_stops([r["participant__young_person_id"] for r in rows], as_of=as_of)
+    stopped_data = {
+        r["participant_id"]: stops[r["participant__young_person_id"]]
+        for r in rows
+        if r["participant__young_person_id"] in stops and r["participant_id"] not in withdrawn
+    }
     if stopped_data:
         notes.append(
             f"{len(stopped_data)} randomised participant(s) withdrew from further data "

@@ -66,29 +66,12 @@ def _randomisation_dates(person_ids: list[int]) -> dict[int, dt.date]:
     return dates
 
 
-def _data_stops(person_ids: list[int]) -> dict[int, dt.date]:
-    """Return when each trial participant withdrew from further data collection (or data use)."""
-    from mstoutcomes.trial.models import Withdrawal, WithdrawalLevel
-
-    stops: dict[int, dt.date] = {}
-    rows = (
-        Withdrawal.objects.filter(
-            participant__young_person_id__in=person_ids,
-            level__in=[WithdrawalLevel.FURTHER_DATA, WithdrawalLevel.DATA_USE],
-            participant__trial__is_test_mode=False,
-        )
-        .order_by("withdrawn_on")
-        .values_list("participant__young_person_id", "withdrawn_on")
-    )
-    for person_id, withdrawn_on in rows:
-        stops.setdefault(person_id, withdrawn_on)
-    return stops
-
-
 def _add_trial_dates(rows: dict[int, dict[str, Any]]) -> list[dict[str, Any]]:
     randomised = _randomisation_dates(list(rows))
     # Only randomised people can have withdrawn from a trial: no query when there are none.
-    stops = _data_stops(list(randomised)) if randomised else {}
+    from mstoutcomes.trial.selectors import data_collection_stops
+
+    stops = data_collection_stops(list(randomised)) if randomised else {}
     for person_id, row in rows.items():
         row["randomised_on"] = randomised.get(person_id)
         row["data_stopped_on"] = stops.get(person_id)

@@ -11,7 +11,7 @@ from django.db.models import QuerySet
 from mstoutcomes.accounts.permissions import Perm, site_ids_with_perm
 from mstoutcomes.cases.models import Episode, Sex
 from mstoutcomes.trial.consort import Disposition
-from mstoutcomes.trial.models import Participant, Trial, WithdrawalLevel
+from mstoutcomes.trial.models import Participant, Trial, Withdrawal, WithdrawalLevel
 
 
 def trials_visible_to(*, user: Any) -> QuerySet[Trial]:
@@ -170,6 +170,29 @@ def _follow_up(
         states[point.code] = "lost"
         lost[point.code] = reason
     return states, lost
+
+
+def data_collection_stops(
+    young_person_ids: list[int], *, as_of: dt.date | None = None
+) -> dict[int, dt.date]:
+    """Return when each young person withdrew from further data collection (or use of their data).
+
+    The earliest such withdrawal in a live trial, by young person: research timepoints stop
+    there (measures) and the analysis export's follow-up ends there. None without a withdrawal.
+    """
+    rows = Withdrawal.objects.filter(
+        participant__young_person_id__in=young_person_ids,
+        level__in=[WithdrawalLevel.FURTHER_DATA, WithdrawalLevel.DATA_USE],
+        participant__trial__is_test_mode=False,
+    )
+    if as_of is not None:
+        rows = rows.filter(withdrawn_on__lte=as_of)
+    stops: dict[int, dt.date] = {}
+    for person_id, withdrawn_on in rows.order_by("withdrawn_on").values_list(
+        "participant__young_person_id", "withdrawn_on"
+    ):
+        stops.setdefault(person_id, withdrawn_on)
+    return stops
 
 
 def consort_dispositions(
