@@ -44,6 +44,17 @@ class Perm(StrEnum):
     # The protocol deviations log can reveal the arm, so only roles that see treatment hold these.
     VIEW_DEVIATIONS = "can_view_deviations"
     RECORD_DEVIATIONS = "can_record_deviations"
+    # Trial outcome instruments for trial participants are entered by outcome assessors only.
+    ENTER_TRIAL_OUTCOMES = "can_enter_trial_outcomes"
+    # Emergency unblinding of a participant's arm to a named person, with a reason (audited).
+    EMERGENCY_UNBLIND = "can_emergency_unblind"
+    # Lock the trial's database (unlocking needs a second holder and a reason).
+    LOCK_TRIAL = "can_lock_trial"
+    # Consent, assent and linkage-consent form versions.
+    MANAGE_CONSENT_FORMS = "can_manage_consent_forms"
+    # Data-quality queries: see and answer those assigned to your role; open and close any.
+    VIEW_QUERIES = "can_view_queries"
+    MANAGE_QUERIES = "can_manage_queries"
 
 
 P = Perm
@@ -51,19 +62,19 @@ P = Perm
 ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
     Role.THERAPIST: frozenset({
         P.VIEW_YOUNG_PEOPLE, P.VIEW_IDENTIFIABLE, P.VIEW_TREATMENT, P.EDIT_CASE,
-        P.MAKE_REFERRAL, P.VIEW_REFERRALS, P.ENTER_MEASURES,
+        P.MAKE_REFERRAL, P.VIEW_REFERRALS, P.ENTER_MEASURES, P.VIEW_QUERIES,
     }),
     Role.SUPERVISOR: frozenset({
         P.VIEW_YOUNG_PEOPLE, P.VIEW_IDENTIFIABLE, P.VIEW_TREATMENT, P.EDIT_CASE,
         P.MANAGE_EPISODES, P.MAKE_REFERRAL, P.VIEW_REFERRALS, P.RUN_PANEL, P.OVERRIDE_CONSENT,
-        P.VIEW_DASHBOARDS, P.ENTER_MEASURES,
+        P.VIEW_DASHBOARDS, P.ENTER_MEASURES, P.VIEW_QUERIES,
     }),
     # Programme managers also keep the site's unit costs, price year and team costs.
     Role.PROGRAMME_MANAGER: frozenset({
         P.VIEW_YOUNG_PEOPLE, P.VIEW_IDENTIFIABLE, P.VIEW_TREATMENT, P.EDIT_CASE,
         P.MANAGE_EPISODES, P.MAKE_REFERRAL, P.VIEW_REFERRALS, P.RUN_PANEL, P.OVERRIDE_CONSENT,
         P.VIEW_AUDIT, P.VIEW_DASHBOARDS, P.ENTER_MEASURES, P.IMPORT_DATA, P.MANAGE_COSTS,
-        P.VIEW_DEVIATIONS, P.RECORD_DEVIATIONS,
+        P.VIEW_DEVIATIONS, P.RECORD_DEVIATIONS, P.VIEW_QUERIES,
     }),
     Role.REFERRER: frozenset({
         P.VIEW_YOUNG_PEOPLE, P.VIEW_IDENTIFIABLE, P.VIEW_TREATMENT, P.MAKE_REFERRAL,
@@ -73,12 +84,15 @@ ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
     # are; they are blind to allocation: no treatment records (episodes, therapists, goals,
     # contacts) and no referral decisions, which would reveal the arm at a trial site.
     Role.RESEARCH_WORKER: frozenset({
-        P.VIEW_YOUNG_PEOPLE, P.VIEW_IDENTIFIABLE, P.ENTER_MEASURES,
+        P.VIEW_YOUNG_PEOPLE, P.VIEW_IDENTIFIABLE, P.ENTER_MEASURES, P.ENTER_TRIAL_OUTCOMES,
+        P.VIEW_QUERIES,
     }),
     Role.TRIAL_MANAGER: frozenset({
         P.VIEW_YOUNG_PEOPLE, P.VIEW_IDENTIFIABLE, P.VIEW_TREATMENT, P.VIEW_REFERRALS,
         P.RANDOMISE, P.UNBLIND, P.EXPORT_DATA, P.VIEW_DASHBOARDS, P.ENTER_MEASURES,
-        P.IMPORT_DATA, P.VIEW_DEVIATIONS, P.RECORD_DEVIATIONS,
+        P.IMPORT_DATA, P.VIEW_DEVIATIONS, P.RECORD_DEVIATIONS, P.ENTER_TRIAL_OUTCOMES,
+        P.EMERGENCY_UNBLIND, P.LOCK_TRIAL, P.MANAGE_CONSENT_FORMS, P.VIEW_QUERIES,
+        P.MANAGE_QUERIES,
     }),
     # Pseudonymised roles: they see study IDs, never names, dates of birth or addresses.
     # The trial statistician may export the allocation list to verify it (audited).

@@ -1,0 +1,52 @@
+"""The trial's rules at the seam with treatment, subscribed to ``cases.protocol`` at start-up.
+
+At a site in a live trial (not test mode), a young person enrolled in the trial may receive MST
+treatment only once randomised to MST: before randomisation every treatment write is refused, and
+a family randomised to management as usual never receives an MST episode, goals, contacts or
+treatment measures.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from mstoutcomes.cases.protocol import Check, Refusal, subscribe
+
+if TYPE_CHECKING:
+    from mstoutcomes.cases.models import YoungPerson
+
+
+def treatment_rule(young_person: YoungPerson) -> Refusal | None:
+    """Refuse treatment for a live trial's participant who is not randomised to MST."""
+    from mstoutcomes.trial.models import Participant
+
+    participant = (
+        Participant.objects.unscoped()
+        .filter(young_person=young_person, trial__is_test_mode=False)
+        .select_related("trial", "allocation")
+        .order_by("pk")
+        .first()
+    )
+    if participant is None:
+        return None
+    trial = participant.trial
+    allocation = getattr(participant, "allocation", None)
+    who = young_person.study_id
+    if allocation is None:
+        return Refusal(
+            "not_randomised",
+            f"{who} is in trial {trial.code} and has not been randomised: treatment can start "
+            "only after randomisation to MST.",
+        )
+    if allocation.arm == trial.spec.reference_arm.code:
+        return Refusal(
+            "management_as_usual",
+            f"{who} was allocated to management as usual in trial {trial.code}, so they cannot "
+            "receive MST treatment.",
+        )
+    return None
+
+
+def subscribe_rules() -> None:
+    """Register the trial's rules with the seam (called from TrialConfig.ready)."""
+    subscribe(Check.TREATMENT, treatment_rule)
