@@ -77,6 +77,10 @@ class Assessment(TimeStampedModel):
     entered_by = models.ForeignKey(
         User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
+    # A trial assessment entered outside its timepoint's window, kept with the reason given;
+    # CONSORT, the analysis dataset and the data-quality queries count these apart.
+    out_of_window = models.BooleanField(default=False)
+    out_of_window_reason = models.TextField("Why it was collected outside the window", blank=True)
 
     objects = ScopedManager()
     history = HistoricalRecords(excluded_fields=["created_at", "updated_at"])

@@ -49,6 +49,11 @@ class Trial(TimeStampedModel):
     low_list_warning = models.PositiveIntegerField(
         default=10, help_text="Warn when a stratum has fewer unused slots than this."
     )
+    # Database lock: while set, the trial's data are read-only (see trial.protocol's lock rule).
+    locked_at = models.DateTimeField(null=True, blank=True)
+    locked_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
 
     history = HistoricalRecords(excluded_fields=["created_at", "updated_at"])
 
@@ -61,6 +66,10 @@ class Trial(TimeStampedModel):
     @property
     def spec(self) -> TrialSpec:
         return parse_trial_config(self.config)
+
+    @property
+    def is_locked(self) -> bool:
+        return self.locked_at is not None
 
 
 class Participant(TimeStampedModel):
