@@ -1,10 +1,10 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from mstoutcomes.accounts import views as account_views
+from mstoutcomes.cases.home import home
 
 urlpatterns = [
-    path("", account_views.home, name="home"),
+    path("", home, name="home"),
     path("", include("mstoutcomes.accounts.urls")),
     path("young-people/", include("mstoutcomes.cases.urls")),
     path("referrals/", include("mstoutcomes.referrals.urls")),

@@ -2,8 +2,8 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.http import HttpRequest
 
+from mstoutcomes.accounts.admin_site import AuditedAdmin
 from mstoutcomes.accounts.models import Agency, AuditEvent, Membership, Site, User
-from mstoutcomes.core.admin_site import AuditedAdmin
 
 
 @admin.register(Site)

@@ -1,8 +1,8 @@
 from django.contrib import admin
 from django.http import HttpRequest
 
+from mstoutcomes.accounts.admin_site import AuditedAdmin
 from mstoutcomes.cases.models import AgencyInvolvement, Episode, FamilyMember, YoungPerson
-from mstoutcomes.core.admin_site import AuditedAdmin
 
 
 @admin.register(YoungPerson)

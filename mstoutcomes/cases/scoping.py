@@ -47,3 +47,11 @@ def young_person_q(user: Any, *, prefix: str = "") -> Q:
             Q(**{field("referring_agency_id"): agency_id}) | Q(Exists(involved))
         )
     return query
+
+
+def register() -> None:
+    """Install young_person_q as core's scoping rule (called from CasesConfig.ready())."""
+    from mstoutcomes.cases.models import YoungPerson
+    from mstoutcomes.core.scoping import register_scope_rule
+
+    register_scope_rule(rule=young_person_q, root_model=YoungPerson)

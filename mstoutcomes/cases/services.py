@@ -12,6 +12,7 @@ from django.http import HttpRequest
 from mstoutcomes.accounts.models import Site, User
 from mstoutcomes.accounts.permissions import Perm, user_has_perm
 from mstoutcomes.accounts.services import audit_record
+from mstoutcomes.cases import events
 from mstoutcomes.cases.models import (
     AgencyInvolvement,
     Contact,
@@ -218,19 +219,15 @@ def _check_episode_staff(episode: Episode, site_id: int) -> None:
 
 
 def _schedule_before(person: YoungPerson) -> list[Any]:
-    # Measures' due dates are computed from anchors such as the episode's dates; capture them
-    # before an anchor moves so that the move can be recorded (measures.schedule.recomputed).
-    from mstoutcomes.measures.services import latest_episode, tasks_for
-
-    return tasks_for(person, latest_episode(person))
+    # Floors above compute from the episode's dates (measures' due dates): let them capture
+    # their state before an anchor moves, so the move can be recorded (cases.events).
+    return events.episode_anchors_before(person)
 
 
 def _schedule_after(
     by: User | None, person: YoungPerson, before: list[Any], request: HttpRequest | None
 ) -> None:
-    from mstoutcomes.measures.services import schedule_recompute
-
-    schedule_recompute(by=by, young_person=person, before=before, request=request)
+    events.episode_anchors_after(by=by, young_person=person, captured=before, request=request)
 
 
 @transaction.atomic

@@ -2,22 +2,54 @@
 
 A model holding data about young people uses ``ScopedManager`` as its default manager. Its querysets
 raise ``UnscopedQueryError`` when evaluated unless they were narrowed with ``.visible_to(user)``
-(the one scoping rule, in ``cases.scoping``) or explicitly opened with ``.unscoped()`` (services,
+(the one scoping rule, which ``cases`` registers here at start-up with ``register_scope_rule``:
+core imports no app) or explicitly opened with ``.unscoped()`` (services,
 admin, demo: code that is not showing records to a person). A query that forgets its scope fails
 loudly, in tests and in production, instead of leaking another agency's children.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from typing import TYPE_CHECKING, Any, Self
+from dataclasses import dataclass
+from typing import Any, Self
 
+from django.core.exceptions import ImproperlyConfigured
 from django.db import models
 
-if TYPE_CHECKING:
-    from mstoutcomes.accounts.models import User
+# The rule answers "which rows may this user see?" as a filter; prefix is the path from the
+# queried model to the root model whose visibility decides (SCOPE_PATH, "" for the root itself).
+ScopeRule = Callable[..., models.Q]
+
+
+@dataclass(frozen=True)
+class _Registered:
+    rule: ScopeRule
+    root_model: type[models.Model]
+
+
+_registered: list[_Registered] = []
+
+
+def register_scope_rule(*, rule: ScopeRule, root_model: type[models.Model]) -> None:
+    """Install the one scoping rule: rule(user, prefix=...) returns the rows the user may see.
+
+    Called once at start-up by the app that owns the people (CasesConfig.ready()); registering
+    again replaces the rule. root_model is the model SCOPE_PATH leads to (the young person): a
+    related manager of an instance you already hold is as visible as that instance.
+    """
+    _registered[:] = [_Registered(rule=rule, root_model=root_model)]
+
+
+def _scope_rule() -> _Registered:
+    if not _registered:
+        raise ImproperlyConfigured(
+            "No scoping rule is registered: the cases app registers it in CasesConfig.ready()."
+        )
+    return _registered[0]
+
 
 _bypass: ContextVar[bool] = ContextVar("mstoutcomes_scope_bypass", default=False)
 
@@ -54,11 +86,9 @@ class ScopedQuerySet(models.QuerySet):
         clone._mixed_with_unscoped = self._mixed_with_unscoped
         return clone
 
-    def visible_to(self, user: User) -> Self:
+    def visible_to(self, user: Any) -> Self:
         """Return only the rows this user may see (the single scoping rule)."""
-        from mstoutcomes.cases.scoping import young_person_q
-
-        clone = self.filter(young_person_q(user, prefix=self._scope_prefix()))
+        clone = self.filter(_scope_rule().rule(user, prefix=self._scope_prefix()))
         clone._scoped = True
         return clone
 
@@ -74,12 +104,10 @@ class ScopedQuerySet(models.QuerySet):
     def _reached_through_scoped_parent(self) -> bool:
         # A related manager of a young person you already hold (person.carers.all(), prefetches)
         # is narrowed to that person, so it is as visible as the person is.
-        if not self._scope_prefix():
+        if not self._scope_prefix() or not _registered:
             return False
-        from mstoutcomes.cases.models import YoungPerson
-
         instance = self._hints.get("instance")  # type: ignore[attr-defined]
-        return isinstance(instance, YoungPerson)
+        return isinstance(instance, _registered[0].root_model)
 
     def _is_scoped(self) -> bool:
         if self._mixed_with_unscoped:

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from mstoutcomes.core.admin_site import AuditedAdmin
+from mstoutcomes.accounts.admin_site import AuditedAdmin
 from mstoutcomes.referrals.models import PanelMeeting, Referral, TherapistCapacity
 
 

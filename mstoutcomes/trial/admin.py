@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.http import HttpRequest
 
-from mstoutcomes.core.admin_site import AuditedAdmin
+from mstoutcomes.accounts.admin_site import AuditedAdmin
 from mstoutcomes.trial.models import (
     Allocation,
     ConsentRecord,

@@ -1,8 +1,9 @@
 """The trial's side of the referral hand-over: enrol and check eligibility, then act on the arm.
 
-A referral accepted at a site in a live trial comes here (``referrals.handover.trial_handover``):
-the young person is enrolled and their eligibility recorded from the criteria the referral was
-evaluated against (age and the site's rules), with every criterion's reason. Consent and
+A referral accepted at a site in a live trial comes here (``referral_handed_over``, the trial's
+listener to ``referrals.handover.trial_handover``): the young person is enrolled and their
+eligibility recorded from the criteria the referral was evaluated against (age and the site's
+rules), with every criterion's reason. Consent and
 randomisation stay explicit steps taken by people. After randomisation ``participant_randomise``
 calls ``allocation_handover`` in the same transaction: a family allocated to management as usual
 has its referral closed (no MST episode), one allocated to MST waits for a therapist as any
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
     from django.http import HttpRequest
 
     from mstoutcomes.accounts.models import Site, User
+    from mstoutcomes.referrals.handover import HandedOver
     from mstoutcomes.referrals.models import Referral
 
 # Referral states from which a trial result may still move the referral.
@@ -111,6 +113,21 @@ def referral_to_trial(*, by: User | None, referral: Referral, trial: Trial) -> P
         },
     )
     return participant
+
+
+def referral_handed_over(*, by: User | None, referral: Referral) -> HandedOver:
+    """The trial's listener to referrals' hand-over: enrol when the site is in a live trial.
+
+    Subscribed in ``trial.protocol.subscribe_rules`` (TrialConfig.ready()); referrals calls it
+    through ``referrals.handover.trial_handover`` without importing the trial.
+    """
+    from mstoutcomes.referrals.handover import HandedOver
+
+    trial = live_trial_for(referral.site_id)
+    participant = None
+    if trial is not None and referral.young_person is not None:
+        participant = referral_to_trial(by=by, referral=referral, trial=trial)
+    return HandedOver(trial=trial.code if trial else None, enrolled=participant is not None)
 
 
 def _open_referrals(participant: Participant) -> list[Referral]:

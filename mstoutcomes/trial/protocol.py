@@ -49,4 +49,9 @@ def treatment_rule(young_person: YoungPerson) -> Refusal | None:
 
 def subscribe_rules() -> None:
     """Register the trial's rules with the seam (called from TrialConfig.ready)."""
+    from mstoutcomes.referrals.handover import subscribe_referral_handover
+    from mstoutcomes.trial.handover import referral_handed_over
+
+    # referrals hands an accepted referral at a trial site over to us (it never imports the trial).
+    subscribe_referral_handover(name="trial", listener=referral_handed_over)
     subscribe(Check.TREATMENT, treatment_rule)

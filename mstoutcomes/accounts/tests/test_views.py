@@ -3,7 +3,7 @@ from django.urls import reverse
 
 from mstoutcomes.accounts.models import Role
 from mstoutcomes.accounts.tests.factories import AgencyFactory, member
-from mstoutcomes.cases.tests.factories import EpisodeFactory, YoungPersonFactory
+from mstoutcomes.cases.tests.factories import YoungPersonFactory
 
 SIGN_IN = reverse("accounts:sign_in")
 
@@ -35,42 +35,6 @@ def test_sign_out_needs_a_post_and_ends_the_session(client, alice):
     assert client.get(reverse("accounts:sign_out")).status_code == 405
     client.post(reverse("accounts:sign_out"))
     assert client.get(reverse("home")).status_code == 302
-
-
-def test_home_shows_a_therapist_their_caseload(client, alice, site_a):
-    person = YoungPersonFactory(site=site_a, given_name="Jay", family_name="Khan")
-    EpisodeFactory(young_person=person, therapist=alice)
-    client.force_login(alice)
-    html = client.get(reverse("home")).content.decode()
-    assert "Your caseload" in html and "Jay Khan" in html
-
-
-def test_home_shows_a_supervisor_the_team_caseloads(client, alice, site_a):
-    EpisodeFactory(young_person=YoungPersonFactory(site=site_a), therapist=alice)
-    client.force_login(member(Role.SUPERVISOR, site_a))
-    html = client.get(reverse("home")).content.decode()
-    assert "Team caseloads" in html and "Alice Adams" in html and "1 open episode" in html
-
-
-def test_home_tells_a_user_without_a_role_what_to_do(client, db):
-    from mstoutcomes.accounts.tests.factories import UserFactory
-
-    client.force_login(UserFactory())
-    assert "Ask your service administrator" in client.get(reverse("home")).content.decode()
-
-
-def test_home_for_steering_group_shows_counts_not_names(client, site_a, alice):
-    EpisodeFactory(young_person=YoungPersonFactory(site=site_a, given_name="Jay"), therapist=alice)
-    client.force_login(member(Role.STEERING_GROUP, site_a))
-    html = client.get(reverse("home")).content.decode()
-    assert "in treatment" in html and "study IDs only" in html
-    assert "Jay" not in html
-
-
-def test_referrer_home_shows_their_agency(client, site_a):
-    agency = AgencyFactory(name="Trafford YOS")
-    client.force_login(member(Role.REFERRER, site_a, agency=agency))
-    assert "Trafford YOS" in client.get(reverse("home")).content.decode()
 
 
 @pytest.mark.parametrize("role", [r for r in Role if r != Role.ADMINISTRATOR])

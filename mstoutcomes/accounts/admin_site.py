@@ -1,4 +1,7 @@
-"""The Django admin, for administrators only, with every change audited."""
+"""The Django admin, for administrators only, with every change audited.
+
+It lives in accounts, beside the permissions and the audit trail it uses (core imports no app).
+"""
 
 from __future__ import annotations
 
@@ -14,6 +17,8 @@ from django.urls import reverse
 from django.utils.http import urlencode
 from simple_history.admin import SimpleHistoryAdmin
 
+from mstoutcomes.accounts.permissions import Perm, user_has_perm
+from mstoutcomes.accounts.services import audit_record
 from mstoutcomes.core.audit import diff, snapshot
 from mstoutcomes.core.scoping import ScopedQuerySet, scopes_disabled
 
@@ -24,8 +29,6 @@ class MSTAdminSite(admin.AdminSite):
     index_title = "Administration"
 
     def has_permission(self, request: HttpRequest) -> bool:
-        from mstoutcomes.accounts.permissions import Perm, user_has_perm
-
         return bool(request.user.is_active and user_has_perm(request.user, Perm.USE_ADMIN))
 
     def admin_view(self, view: Any, cacheable: bool = False) -> Any:
@@ -86,8 +89,6 @@ class AuditedAdmin(SimpleHistoryAdmin):
             return super().changeform_view(request, *args, **kwargs)
 
     def save_model(self, request: HttpRequest, obj: models.Model, form: Any, change: bool) -> None:
-        from mstoutcomes.accounts.services import audit_record
-
         before = snapshot(type(obj)._base_manager.get(pk=obj.pk)) if change else {}
         with transaction.atomic():
             super().save_model(request, obj, form, change)
@@ -101,8 +102,6 @@ class AuditedAdmin(SimpleHistoryAdmin):
             )
 
     def delete_model(self, request: HttpRequest, obj: models.Model) -> None:
-        from mstoutcomes.accounts.services import audit_record
-
         with transaction.atomic():
             audit_record(
                 actor=request.user,  # type: ignore[arg-type]

@@ -1,0 +1,72 @@
+"""Events the cases floor publishes to the floors above it, which subscribe at start-up.
+
+cases never imports an app above it. When a service here changes something another floor
+computes from (an episode's start or end date, which anchor the measures schedule), it calls the
+listeners those floors registered in their ``AppConfig.ready()``:
+
+- **episode anchors changed**: ``subscribe_episode_anchors_changed(name=, before=, after=)``.
+  ``before(young_person)`` runs before the dates move and returns whatever the listener needs to
+  compare (measures: the due tasks); ``after(by=, young_person=, before=, request=)`` runs after,
+  in the same transaction, and records what moved (measures: ``measures.schedule.recomputed``).
+
+Listeners are named, so subscribing again (a second ``ready()``, a test) replaces rather than
+doubles them. They run in the order they subscribed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from django.http import HttpRequest
+
+    from mstoutcomes.accounts.models import User
+    from mstoutcomes.cases.models import YoungPerson
+
+
+class AnchorsAfter(Protocol):
+    def __call__(
+        self,
+        *,
+        by: User | None,
+        young_person: YoungPerson,
+        before: Any,
+        request: HttpRequest | None = None,
+    ) -> Any: ...
+
+
+@dataclass(frozen=True)
+class _AnchorsListener:
+    before: Callable[[YoungPerson], Any]
+    after: AnchorsAfter
+
+
+_anchor_listeners: dict[str, _AnchorsListener] = {}
+
+
+def subscribe_episode_anchors_changed(
+    *, name: str, before: Callable[[YoungPerson], Any], after: AnchorsAfter
+) -> None:
+    """Register a listener to an episode's dates (its anchors) moving; replaces one of that name."""
+    _anchor_listeners[name] = _AnchorsListener(before=before, after=after)
+
+
+def episode_anchors_before(young_person: YoungPerson) -> list[tuple[str, Any]]:
+    """Ask every listener for its state before an episode's dates move."""
+    return [(name, listener.before(young_person)) for name, listener in _anchor_listeners.items()]
+
+
+def episode_anchors_after(
+    *,
+    by: User | None,
+    young_person: YoungPerson,
+    captured: list[tuple[str, Any]],
+    request: HttpRequest | None = None,
+) -> None:
+    """Tell every listener the dates moved, with the state it captured before."""
+    for name, before in captured:
+        listener = _anchor_listeners.get(name)
+        if listener is not None:
+            listener.after(by=by, young_person=young_person, before=before, request=request)
