@@ -46,6 +46,8 @@ def main(argv: list[str]) -> int:
         "ruff format", [str(BIN / "ruff"), "format", "--check", "."], base_env
     )
     results["mypy"] = _run("mypy", [str(BIN / "mypy")], base_env)
+    # The floors of docs/architecture.md: no app imports one above it ([tool.importlinter]).
+    results["import-linter"] = _run("import-linter", [str(BIN / "lint-imports")], base_env)
 
     reports = ROOT / "var" / "test-reports"
     reports.mkdir(parents=True, exist_ok=True)

@@ -8,9 +8,9 @@ The adapter turns the records other apps keep into ``costing.Spell`` and ``costi
 - exclusions (outcomes) → suspension days, permanent exclusions;
 - professional meetings (cases) → hours of each attending agency's staff.
 
-Each source is guarded: if its app or model is not there, the source is reported as missing
-(and shown on the report) rather than failing. MST's own contacts are not costed here: they
-are what the programme cost pays for. They are counted as MST staff hours.
+The models are imported, not named in strings: costs sits above cases, outcomes and the trial,
+and the dependency shows (import-linter keeps it pointing down). MST's own contacts are not
+costed here: they are what the programme cost pays for. They are counted as MST staff hours.
 """
 
 from __future__ import annotations
@@ -21,11 +21,17 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from django.apps import apps
 from django.db.models import Model, QuerySet
 
 from mstoutcomes.accounts.models import Site
 from mstoutcomes.accounts.permissions import Perm, site_ids_with_perm, user_has_perm
+from mstoutcomes.cases.models import (
+    Contact,
+    Episode,
+    MeetingAttendee,
+    ProfessionalMeeting,
+    YoungPerson,
+)
 from mstoutcomes.costs import costing
 from mstoutcomes.costs.defaults import (
     AGENCY_HOUR_ITEMS,
@@ -41,6 +47,8 @@ from mstoutcomes.costs.models import (
     ProgrammeStaff,
     UnitCost,
 )
+from mstoutcomes.outcomes.models import CustodyEpisode, Exclusion, Offence, Placement
+from mstoutcomes.trial.models import Allocation, Trial
 
 
 def sites_for_costs(*, user: Any) -> QuerySet[Site]:
@@ -107,17 +115,7 @@ class ResourceUse:
         return [name for name, ok in self.sources.items() if not ok]
 
 
-def _model(label: str) -> type[Model] | None:
-    app_label, name = label.split(".")
-    try:
-        return apps.get_model(app_label, name)
-    except LookupError:
-        return None
-
-
-def _rows(model: type[Model] | None, user: Any, site: Site, fields: Iterable[str]) -> list[dict]:
-    if model is None:
-        return []
+def _rows(model: type[Model], user: Any, site: Site, fields: Iterable[str]) -> list[dict]:
     manager: Any = model._default_manager
     path = getattr(model, "SCOPE_PATH", "young_person")
     return list(
@@ -130,9 +128,8 @@ def _rows(model: type[Model] | None, user: Any, site: Site, fields: Iterable[str
 def resource_use_for(*, user: Any, site: Site) -> ResourceUse:
     """Return the resource use of the young people at the site whom the user may see."""
     out = ResourceUse()
-    placement = _model("outcomes.Placement")
-    out.sources["Placements"] = placement is not None
-    for r in _rows(placement, user, site, ("kind", "start_date", "end_date")):
+    out.sources["Placements"] = True
+    for r in _rows(Placement, user, site, ("kind", "start_date", "end_date")):
         out.uses.append(
             costing.Spell(
                 r["young_person__study_id"],
@@ -142,9 +139,8 @@ def resource_use_for(*, user: Any, site: Site) -> ResourceUse:
                 "placement",
             )
         )
-    custody = _model("outcomes.CustodyEpisode")
-    out.sources["Custody"] = custody is not None
-    for r in _rows(custody, user, site, ("establishment", "start_date", "end_date")):
+    out.sources["Custody"] = True
+    for r in _rows(CustodyEpisode, user, site, ("establishment", "start_date", "end_date")):
         out.uses.append(
             costing.Spell(
                 r["young_person__study_id"],
@@ -154,9 +150,8 @@ def resource_use_for(*, user: Any, site: Site) -> ResourceUse:
                 "custody",
             )
         )
-    offence = _model("outcomes.Offence")
-    out.sources["Offences"] = offence is not None
-    for r in _rows(offence, user, site, ("category", "offence_date", "outcome", "outcome_date")):
+    out.sources["Offences"] = True
+    for r in _rows(Offence, user, site, ("category", "offence_date", "outcome", "outcome_date")):
         person, day = r["young_person__study_id"], r["offence_date"]
         out.uses.append(
             costing.Event(
@@ -168,9 +163,8 @@ def resource_use_for(*, user: Any, site: Site) -> ResourceUse:
             out.uses.append(costing.Event(person, "court_appearance", later, source="court"))
         if r["outcome"] in YOT_ORDER_OUTCOMES:
             out.uses.append(costing.Event(person, "yot_order", later, source="yot"))
-    exclusion = _model("outcomes.Exclusion")
-    out.sources["Exclusions"] = exclusion is not None
-    for r in _rows(exclusion, user, site, ("kind", "start_date", "days")):
+    out.sources["Exclusions"] = True
+    for r in _rows(Exclusion, user, site, ("kind", "start_date", "days")):
         person = r["young_person__study_id"]
         if r["kind"] == "permanent":
             out.uses.append(
@@ -184,22 +178,18 @@ def resource_use_for(*, user: Any, site: Site) -> ResourceUse:
                 )
             )
     _meetings(out, user, site)
-    contact = _model("cases.Contact")
-    out.sources["MST contacts"] = contact is not None
-    for r in _rows(contact, user, site, ("date", "duration_minutes")):
+    out.sources["MST contacts"] = True
+    for r in _rows(Contact, user, site, ("date", "duration_minutes")):
         out.mst_hours.append((r["young_person__study_id"], r["date"], r["duration_minutes"] / 60))
     return out
 
 
 def _meetings(out: ResourceUse, user: Any, site: Site) -> None:
-    meeting, attendee = _model("cases.ProfessionalMeeting"), _model("cases.MeetingAttendee")
-    out.sources["Professional meetings"] = meeting is not None and attendee is not None
-    if meeting is None or attendee is None:
-        return
-    for r in _rows(meeting, user, site, ("date",)):
+    out.sources["Professional meetings"] = True
+    for r in _rows(ProfessionalMeeting, user, site, ("date",)):
         out.meetings.append((r["young_person__study_id"], r["date"]))
     for r in _rows(
-        attendee,
+        MeetingAttendee,
         user,
         site,
         ("meeting__date", "meeting__duration_minutes", "agency__kind", "people"),
@@ -229,8 +219,6 @@ class MstSpan:
 
 def mst_spans_for(*, user: Any, site: Site) -> list[MstSpan]:
     """Return each visible young person's first MST episode at the site."""
-    from mstoutcomes.cases.models import Episode
-
     rows = (
         Episode.objects.visible_to(user)
         .filter(young_person__site=site)
@@ -255,10 +243,6 @@ class TrialArm:
 
 def trial_arms_for(*, user: Any, site: Site) -> tuple[str, str, list[TrialArm]] | None:
     """Return (treatment, control, people's arms) of the site's trial, or None if it has none."""
-    if not apps.is_installed("mstoutcomes.trial"):
-        return None
-    from mstoutcomes.trial.models import Allocation, Trial
-
     trial = Trial.objects.filter(sites=site, is_test_mode=False).order_by("pk").first()
     if trial is None:
         return None
@@ -288,6 +272,4 @@ def trial_arms_for(*, user: Any, site: Site) -> tuple[str, str, list[TrialArm]] 
 
 
 def _visible_people(user: Any, site: Site) -> Any:
-    from mstoutcomes.cases.models import YoungPerson
-
     return YoungPerson.objects.visible_to(user).filter(site=site).values("pk")

@@ -64,18 +64,17 @@ def test_a_site_without_loaded_costs_has_no_report(site_a, steering):
     assert build_report(user=steering, site=site_a) is None
 
 
-def test_a_missing_source_is_reported_not_fatal(costed_site, steering, monkeypatch):
-    from mstoutcomes.costs import selectors
-
-    real = selectors._model
-    monkeypatch.setattr(
-        selectors, "_model", lambda label: None if label == "outcomes.Placement" else real(label)
-    )
+def test_every_source_is_read_from_the_models_below_costs(costed_site, steering):
     use = resource_use_for(user=steering, site=costed_site)
-    assert use.missing == ["Placements"]
-    assert not any(u.item == "residential_home" for u in use.uses)
-    report = build_report(user=steering, site=costed_site, n_boot=50)
-    assert report.missing_sources == ["Placements"]
+    assert sorted(use.sources) == [
+        "Custody",
+        "Exclusions",
+        "MST contacts",
+        "Offences",
+        "Placements",
+        "Professional meetings",
+    ]
+    assert use.missing == []
 
 
 def test_the_report_reads_in_a_fixed_number_of_queries(
