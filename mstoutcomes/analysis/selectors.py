@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from mstoutcomes.accounts.permissions import Perm, site_ids_with_perm
 from mstoutcomes.analysis.models import UNFINISHED, AnalysisRun, RunStatus
+from mstoutcomes.analysis.tasks import analysis_run_task
 
 
 def run_list_visible_to(*, user: Any) -> QuerySet[AnalysisRun]:
@@ -78,8 +79,6 @@ def run_stall_reason(run: AnalysisRun, *, now: dt.datetime | None = None) -> str
         return ""
     from django_tasks.base import TaskResultStatus
     from django_tasks.exceptions import TaskResultDoesNotExist
-
-    from mstoutcomes.analysis.tasks import analysis_run_task
 
     if analysis_run_task.get_backend().supports_get_result:
         try:

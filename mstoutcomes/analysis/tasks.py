@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from django_tasks import task
 
+from mstoutcomes.analysis.execution import analysis_run_execute
 from mstoutcomes.analysis.models import AnalysisRun
 
 
 @task()
 def analysis_run_task(run_id: int) -> str:
     """Execute a queued analysis run and return its final status."""
-    from mstoutcomes.analysis.services import analysis_run_execute
-
     run = AnalysisRun.objects.select_related("site", "created_by").get(pk=run_id)
     return str(analysis_run_execute(run=run).status)

@@ -13,7 +13,7 @@ from django.views.decorators.http import require_POST
 from mstoutcomes.accounts.decorators import current_user, perm_required
 from mstoutcomes.accounts.models import Site
 from mstoutcomes.accounts.permissions import Perm, site_ids_with_perm, user_has_perm
-from mstoutcomes.analysis import selectors, services
+from mstoutcomes.analysis import execution, selectors, services
 from mstoutcomes.analysis.models import AnalysisRun, RunStatus
 from mstoutcomes.core.pdf import pdf_response
 
@@ -81,7 +81,7 @@ def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "is_analyst": user_has_perm(request.user, Perm.EXPORT_DATA, site=run.site_id),
         "table_names": sorted(run.tables),
         # The stored report is a standalone page; the results page shows its body.
-        "report_body": services.report_body(run.report_html),
+        "report_body": execution.report_body(run.report_html),
         "identical": selectors.repeat_identical(run),
         "poll_seconds": POLL_SECONDS,
         "nav": "analysis",

@@ -1,37 +1,21 @@
-"""One longitudinal view of a young person: timeline, schedule and charts of each scale."""
+"""One longitudinal view of a young person: timeline, schedule and charts of each scale.
+
+The timeline's registry is ``cases.timeline``: this module adds episodes, assessments and goals;
+outcomes adds its administrative records (``outcomes.timeline``), as measures may not import it.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from mstoutcomes.cases.models import YoungPerson
+from mstoutcomes.cases.timeline import Event, timeline, timeline_source
 from mstoutcomes.measures import registry, selectors
 from mstoutcomes.measures.charts import Point, instrument_svg
 from mstoutcomes.measures.definitions import RESPONDENTS
-
-
-@dataclass(frozen=True)
-class Event:
-    on: dt.date
-    kind: str  # "episode", "measure", "goal", "school", "justice", "placement", …
-    title: str
-    detail: str = ""
-    url: str = ""
-
-
-TimelineSource = Callable[[Any, YoungPerson], list[Event]]
-# Other parts of the service add their events here (cases goals, outcomes records).
-TIMELINE_SOURCES: list[TimelineSource] = []
-
-
-def timeline_source(function: TimelineSource) -> TimelineSource:
-    """Register a function returning a young person's events for the timeline."""
-    TIMELINE_SOURCES.append(function)
-    return function
 
 
 @timeline_source
@@ -69,12 +53,6 @@ def _measure_events(user: Any, person: YoungPerson) -> list[Event]:
             )
         )
     return events
-
-
-def timeline(*, user: Any, person: YoungPerson) -> list[Event]:
-    """Return every event of a young person the user may see, newest first."""
-    events = [event for source in TIMELINE_SOURCES for event in source(user, person)]
-    return sorted(events, key=lambda e: (e.on, e.kind), reverse=True)
 
 
 @dataclass
@@ -158,34 +136,3 @@ def _goal_events(user: Any, person: YoungPerson) -> list[Event]:
         Event(goal.agreed_on, "goal", f"Goal {goal.number} agreed", goal.get_status_display())
         for goal in OverarchingGoal.objects.visible_to(user).filter(young_person=person)
     ]
-
-
-@timeline_source
-def _administrative_events(user: Any, person: YoungPerson) -> list[Event]:
-    from mstoutcomes.outcomes.selectors import records_for_person
-
-    kinds = {
-        "attendance": "school",
-        "exclusions": "school",
-        "offences": "justice",
-        "police_contacts": "justice",
-        "custody": "justice",
-        "placements": "placement",
-        "missing": "placement",
-        "prosocial": "activity",
-    }
-    events = []
-    for section in records_for_person(user=user, person=person):
-        for record in section.records:
-            on = next(
-                getattr(record, name)
-                for name in ("period_end", "start_date", "offence_date", "date")
-                if hasattr(record, name)
-            )
-            detail = ""
-            if section.kind == "attendance":
-                detail = f"{record.attendance_rate}% of sessions attended"
-            elif section.kind == "offences":
-                detail = f"gravity {record.gravity}, {record.get_outcome_display().lower()}"
-            events.append(Event(on, kinds[section.kind], str(record), detail))
-    return events

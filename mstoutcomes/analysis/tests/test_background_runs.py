@@ -69,7 +69,7 @@ def test_a_failing_run_ends_failed_with_its_reason_and_no_results(
 
 
 def test_a_task_delivered_twice_runs_once(statistician, site_a, discharged, worker):
-    from mstoutcomes.analysis.services import analysis_run_execute
+    from mstoutcomes.analysis.execution import analysis_run_execute
 
     run = analysis_run_start(by=statistician, site=site_a)
     worker()
@@ -121,9 +121,9 @@ def test_progress_is_visible_while_the_run_is_under_way(statistician, site_a, di
     seen = []
     run = analysis_run_start(by=statistician, site=site_a)
 
-    from mstoutcomes.analysis import services
+    from mstoutcomes.analysis import execution
 
-    original = services._progress
+    original = execution._progress
 
     def spy(run, done, total, label):
         original(run, done, total, label)
@@ -132,11 +132,11 @@ def test_progress_is_visible_while_the_run_is_under_way(statistician, site_a, di
         ).get(pk=run.pk)
         seen.append(stored)
 
-    services._progress = spy
+    execution._progress = spy
     try:
-        services.analysis_run_execute(run=run)
+        execution.analysis_run_execute(run=run)
     finally:
-        services._progress = original
+        execution._progress = original
     assert all(status == RunStatus.RUNNING for status, *_ in seen)
     dones = [done for _, done, total, _ in seen if total]
     assert dones == sorted(dones) and len(set(dones)) > 3

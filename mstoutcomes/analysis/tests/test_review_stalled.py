@@ -9,13 +9,9 @@ from django_tasks.base import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 
 from mstoutcomes.accounts.models import AuditEvent
+from mstoutcomes.analysis.execution import _finish, analysis_run_execute
 from mstoutcomes.analysis.models import AnalysisRun, RunStatus
-from mstoutcomes.analysis.services import (
-    _finish,
-    analysis_run_execute,
-    analysis_run_fail_stalled,
-    analysis_run_start,
-)
+from mstoutcomes.analysis.services import analysis_run_fail_stalled, analysis_run_start
 
 pytestmark = pytest.mark.django_db
 

@@ -10,9 +10,9 @@ import pytest
 from mstoutcomes.accounts.models import AuditEvent
 from mstoutcomes.analysis.contract import load_dataset
 from mstoutcomes.analysis.datasets import export_frames, pseudonym
+from mstoutcomes.analysis.execution import _snapshot, analysis_run_execute, report_print_html
 from mstoutcomes.analysis.models import AnalysisRun, RunStatus
 from mstoutcomes.analysis.runner import code_version
-from mstoutcomes.analysis.services import _snapshot, analysis_run_execute, report_print_html
 
 pytestmark = pytest.mark.django_db
 

@@ -187,3 +187,21 @@ def test_a_young_person_reached_from_an_episode_you_hold_loads(person):
     with scopes_disabled():
         fetched = Episode.objects.get(pk=episode.pk)
     assert fetched.young_person == person
+
+
+def test_core_takes_the_scoping_rule_that_cases_registered_at_start_up():
+    from mstoutcomes.cases.scoping import young_person_q
+    from mstoutcomes.core import scoping
+
+    assert scoping._scope_rule().rule is young_person_q
+    assert scoping._scope_rule().root_model is YoungPerson
+
+
+def test_without_a_registered_rule_a_scoped_query_refuses_to_guess(monkeypatch):
+    from django.core.exceptions import ImproperlyConfigured
+
+    from mstoutcomes.core import scoping
+
+    monkeypatch.setattr(scoping, "_registered", [])
+    with pytest.raises(ImproperlyConfigured, match="No scoping rule is registered"):
+        YoungPerson.objects.visible_to(None)
