@@ -1,9 +1,8 @@
 """The trial's side of the referral hand-over: enrol and check eligibility, then act on the arm.
 
-A referral accepted at a site in a live trial comes here (``referral_handed_over``, the trial's
-listener to ``referrals.handover.trial_handover``): the young person is enrolled and their
-eligibility recorded from the criteria the referral was evaluated against (age and the site's
-rules), with every criterion's reason. Consent and
+A referral accepted at a site in a live trial comes here (``referrals.handover.trial_handover``):
+the young person is enrolled and their eligibility recorded from the criteria the referral was
+evaluated against (age and the site's rules), with every criterion's reason. Consent and
 randomisation stay explicit steps taken by people. After randomisation ``participant_randomise``
 calls ``allocation_handover`` in the same transaction: a family allocated to management as usual
 has its referral closed (no MST episode), one allocated to MST waits for a therapist as any
