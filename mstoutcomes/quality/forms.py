@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from crispy_forms_gds.helper import FormHelper
 from django import forms
 
 from mstoutcomes.accounts.models import Site
@@ -13,6 +14,9 @@ from mstoutcomes.quality.models import QueryState
 class _GdsForm(forms.Form):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        # The error summary reads the helper's settings; the templates write the <form> tags.
+        self.helper = FormHelper()
+        self.helper.form_tag = False
         for field in self.fields.values():
             widget = field.widget
             if isinstance(widget, forms.Select) and not isinstance(widget, forms.RadioSelect):

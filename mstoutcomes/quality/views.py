@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -80,6 +82,18 @@ ACTIONS = {
 }
 
 
+def _show_errors(form: Any, error: ValidationError, **renamed: str) -> None:
+    """Show a service's refusal against the field it names, or above the form."""
+    if not hasattr(error, "error_dict"):
+        for message in error.messages:
+            form.add_error(None, message)
+        return
+    for field, errors in error.error_dict.items():
+        target = renamed.get(field, field)
+        for item in errors:
+            form.add_error(target if target in form.fields else None, item)
+
+
 @perm_required(Perm.VIEW_QUERIES)
 def query_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """One query: what was found, its history, and the forms to answer, close or reopen it."""
@@ -95,9 +109,7 @@ def query_detail(request: HttpRequest, pk: int) -> HttpResponse:
             try:
                 act(request, query, form)
             except ValidationError as error:
-                for field, errors in getattr(error, "error_dict", {None: error.error_list}).items():
-                    for item in errors:
-                        form.add_error(field if field in form.fields else None, item)
+                _show_errors(form, error)
             else:
                 messages.success(request, done)
                 return redirect("quality:detail", pk=pk)
@@ -111,6 +123,7 @@ def query_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "rule_title": rule_title(query.rule),
             "timeline": selectors.query_timeline(query, blinded=blinded),
             "forms": forms,
+            "posted": forms.get(action),
             "may_answer": query.state == QueryState.OPEN and access.may_answer(request.user, query),
             "may_close": may_manage and query.state in LIVE_STATES,
             "may_reopen": may_manage and query.state not in LIVE_STATES,
@@ -130,11 +143,11 @@ def query_new(request: HttpRequest) -> HttpResponse:
         if user_has_perm(user, Perm.MANAGE_QUERIES, site=s)
     ]
     form = QueryOpenForm(request.POST or None, sites=sites, roles=services.assignable_roles())
-    if request.method == "POST" and form.is_valid():
+    if request.method == "POST":
+        form.is_valid()
         data = form.cleaned_data
-        site = next(s for s in sites if s.pk == data["site"])
         person = None
-        if data["study_id"]:
+        if data.get("study_id"):
             person = (
                 YoungPerson.objects.visible_to(user)
                 .filter(study_id=data["study_id"].strip().upper())
@@ -143,6 +156,7 @@ def query_new(request: HttpRequest) -> HttpResponse:
             if person is None:
                 form.add_error("study_id", "No young person you can see has this study ID.")
         if not form.errors:
+            site = next(s for s in sites if s.pk == data["site"])
             try:
                 query = services.query_open(
                     by=user,
@@ -154,10 +168,7 @@ def query_new(request: HttpRequest) -> HttpResponse:
                     request=request,
                 )
             except ValidationError as error:
-                for field, errors in error.error_dict.items():
-                    target = "study_id" if field == "young_person" else field
-                    for item in errors:
-                        form.add_error(target if target in form.fields else None, item)
+                _show_errors(form, error, young_person="study_id")
             except PermissionDenied as error:
                 form.add_error(None, str(error))
             else:
