@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
@@ -246,7 +246,7 @@ def quality_run(
     existing = {
         q.key: q
         for q in Query.objects.unscoped()
-        .select_for_update()
+        .select_for_update(of=("self",))
         .filter(rule__in=sorted(RULES_BY_CODE))
         .filter(key__in=sorted(findings))
         .select_related("site", "young_person")
@@ -256,7 +256,9 @@ def quality_run(
         live = live.filter(young_person_id__in=sorted(facts.in_scope))
     gone = [
         q
-        for q in live.select_for_update().select_related("site", "young_person").order_by("pk")
+        for q in live.select_for_update(of=("self",))
+        .select_related("site", "young_person")
+        .order_by("pk")
         if q.key not in findings
     ]
     if progress is not None:
@@ -273,8 +275,10 @@ def quality_run(
     for key, finding in sorted(findings.items()):
         query = existing.get(key)
         if query is None:
-            _open_finding(finding, sites, people, trials)
-            opened += 1
+            if _open_finding(finding, sites, people, trials):
+                opened += 1
+            else:
+                still_open += 1
         elif query.state in LIVE_STATES:
             still_open += 1
         elif query.state == QueryState.RESOLVED:
@@ -318,7 +322,8 @@ def _open_finding(
     sites: dict[int, Site],
     people: dict[int, YoungPerson],
     trials: dict[int, Trial],
-) -> Query:
+) -> bool:
+    """Open a query for a finding; False if a run alongside this one opened it first."""
     rule = RULES_BY_CODE[finding.rule]
     query = Query(
         site=sites[finding.site_id],
@@ -331,9 +336,14 @@ def _open_finding(
         assigned_role=rule.assigned_role,
         opened_at=timezone.now(),
     )
-    _save(query, None)
-    _audit(query, by=None, action="opened")
-    return query
+    try:
+        with transaction.atomic():
+            _save(query, None)
+            _audit(query, by=None, action="opened")
+    except (IntegrityError, ValidationError):
+        # The key is unique: another run (a save elsewhere, the nightly job) got there first.
+        return False
+    return True
 
 
 def quality_check_person(young_person: YoungPerson) -> RunResult:
