@@ -239,3 +239,34 @@ def test_a_closed_query_is_reopened_with_a_reason_and_needs_a_new_answer(site_a,
     assert _actions()[-1] == "quality.query.reopened"
     with pytest.raises(ValidationError, match="not closed"):
         query_reopen(by=tina, query=query, reason="Again")
+
+
+def _people_with_data(trial, site, n):
+    for _ in range(n):
+        participant = randomised(trial, site)
+        baseline(participant.young_person)
+        Offence.objects.create(
+            young_person=participant.young_person,
+            offence_date=dt.date(2000, 1, 1),
+            category="theft",
+            gravity=2,
+            outcome="nfa",
+        )
+
+
+def test_the_rules_read_the_data_in_a_fixed_number_of_queries(
+    trial, site_a, django_assert_num_queries
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from mstoutcomes.quality.rules import fetch_facts
+
+    _people_with_data(trial, site_a, 2)
+    with CaptureQueriesContext(connection) as few:
+        small = fetch_facts()
+    _people_with_data(trial, site_a, 5)
+    with django_assert_num_queries(len(few.captured_queries)):
+        large = fetch_facts()
+    assert (len(small.people), len(large.people)) == (2, 7)
+    assert len(large.records) == 7
