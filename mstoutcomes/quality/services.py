@@ -105,6 +105,8 @@ def query_open(
         errors["young_person"] = "This young person is at another site."
     if trial is not None and not trial.sites.filter(pk=site.pk).exists():
         errors["trial"] = "This site does not take part in this trial."
+    if trial is None and young_person is not None and not errors:
+        trial = _trial_of(young_person)
     key = key or f"{MANUAL_RULE}:{uuid.uuid4().hex}"
     if not errors and Query.objects.unscoped().filter(key=key).exists():
         errors["message"] = "This problem already has a query."
@@ -132,6 +134,20 @@ _NOT_ANSWERABLE: dict[str, str] = {
     QueryState.CLOSED: "This query is closed: it can no longer be answered.",
     QueryState.RESOLVED: "This query was resolved in the data: there is nothing to answer.",
 }
+
+
+def _trial_of(young_person: YoungPerson) -> Trial | None:
+    """Return the live trial the young person takes part in (so the query holds its lock)."""
+    from mstoutcomes.trial.models import Participant
+
+    participant = (
+        Participant.objects.unscoped()
+        .filter(young_person=young_person, trial__is_test_mode=False)
+        .select_related("trial")
+        .order_by("pk")
+        .first()
+    )
+    return participant.trial if participant is not None else None
 
 
 def _refuse_unless(query: Query, states: Collection[str], message: str) -> None:

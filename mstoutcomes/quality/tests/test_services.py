@@ -146,6 +146,11 @@ def test_a_trial_manager_opens_a_query_by_hand_and_it_is_audited(site_a, tina):
     assert "message" not in event.data
 
 
+def test_a_query_raised_about_a_participant_belongs_to_their_trial(site_a, tina, trial):
+    participant = randomised(trial, site_a)
+    assert _manual(site_a, tina, young_person=participant.young_person).trial == trial
+
+
 def test_only_query_managers_open_queries(site_a, bob):
     with pytest.raises(PermissionDenied, match="cannot open data queries"):
         _manual(site_a, bob)
