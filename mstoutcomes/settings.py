@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "mstoutcomes.outcomes",
     "mstoutcomes.analysis",
     "mstoutcomes.trial",
+    "mstoutcomes.quality",
     "mstoutcomes.costs",
     "mstoutcomes.demo",
 ]

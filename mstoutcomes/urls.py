@@ -12,6 +12,7 @@ urlpatterns = [
     path("outcomes/", include("mstoutcomes.outcomes.urls")),
     path("analysis/", include("mstoutcomes.analysis.urls")),
     path("trial/", include("mstoutcomes.trial.urls")),
+    path("quality/", include("mstoutcomes.quality.urls")),
     path("costs/", include("mstoutcomes.costs.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -410,3 +410,12 @@ def test_the_trial_site_has_a_few_protocol_deviations_that_name_no_arm(trafford)
         assert deviation.identified_on <= AS_OF
         text = f"{deviation.description} {deviation.corrective_action}".lower()
         assert "mst" not in text and "management as usual" not in text
+
+
+def test_the_data_quality_rules_leave_the_demo_with_open_queries_and_say_how_many(demo_output):
+    from mstoutcomes.quality.models import LIVE_STATES, Query
+
+    live = Query.objects.unscoped().filter(state__in=LIVE_STATES)
+    assert live.count() >= 1
+    assert live.filter(site__code="TRF").exists()
+    assert f"quality: {live.count()} open data quer" in demo_output
