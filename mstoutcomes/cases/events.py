@@ -15,9 +15,13 @@ doubles them. They run in the order they subscribed.
 
 from __future__ import annotations
 
+import functools
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
+
+logger = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from django.http import HttpRequest
@@ -70,3 +74,30 @@ def episode_anchors_after(
         listener = _anchor_listeners.get(name)
         if listener is not None:
             listener.after(by=by, young_person=young_person, before=before, request=request)
+
+
+# A young person's recorded data changed (an assessment, an administrative record, a consent...).
+# Listeners run after the transaction commits, so a listener's failure never undoes the save:
+# the data-quality rules re-check the person here and again in the nightly run.
+
+_data_listeners: dict[str, Callable[[YoungPerson], Any]] = {}
+
+
+def subscribe_person_data_changed(*, name: str, listener: Callable[[YoungPerson], Any]) -> None:
+    """Register a listener to a young person's data changing; replaces one of that name."""
+    _data_listeners[name] = listener
+
+
+def person_data_changed(young_person: YoungPerson) -> None:
+    """Tell every listener, after the current transaction commits, that this data changed."""
+    from django.db import transaction
+
+    for name, listener in _data_listeners.items():
+        transaction.on_commit(functools.partial(_run_listener, name, listener, young_person))
+
+
+def _run_listener(name: str, listener: Callable[[YoungPerson], Any], person: YoungPerson) -> None:
+    try:
+        listener(person)
+    except Exception:  # a check after the save must never turn a saved record into an error page
+        logger.exception("Listener %s failed for young person %s", name, person.pk)

@@ -138,7 +138,13 @@ def protocol_gate(
                     check=check,
                     request=kwargs.get("request"),
                 )
-            return fn(**kwargs)
+            result = fn(**kwargs)
+            if young_person is not None:
+                # Re-checks such as the data-quality rules run once the write commits.
+                from mstoutcomes.cases.events import person_data_changed
+
+                person_data_changed(young_person)
+            return result
 
         return gated  # type: ignore[return-value]
 
