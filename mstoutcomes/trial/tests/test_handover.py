@@ -17,7 +17,7 @@ from mstoutcomes.referrals.tests.factories import submitted_referral
 from mstoutcomes.trial.errors import InvalidAllocationDate
 from mstoutcomes.trial.models import Allocation, Participant
 from mstoutcomes.trial.services import consent_record, participant_randomise
-from mstoutcomes.trial.tests.conftest import make_trial
+from mstoutcomes.trial.tests.conftest import consent_form, make_trial
 
 pytestmark = pytest.mark.django_db
 
@@ -81,8 +81,7 @@ def consent(participant, by, on=None):
         consent_record(
             by=by,
             participant=participant,
-            kind=kind,
-            form_version="v2.1",
+            form=consent_form(participant.trial, kind),
             given=True,
             recorded_on=on or dt.date.today(),
         )
