@@ -263,7 +263,8 @@ def consent_record(
         raise ValidationError(
             {"form": f"That form is for {form.get_kind_display().lower()}, not this consent."}
         )
-    if not form.is_current:
+    # Read from the database: the form passed in may be older than a new version just added.
+    if not ConsentFormVersion.objects.filter(pk=form.pk, is_current=True).exists():
         current = (
             ConsentFormVersion.objects.filter(
                 trial_id=form.trial_id, kind=form.kind, is_current=True
@@ -276,6 +277,13 @@ def consent_record(
                 "form": f"Version {form.version} of this form has been superseded"
                 + (f" by version {current}" if current else "")
                 + ": take consent on the current version."
+            }
+        )
+    if recorded_on is not None and recorded_on < form.approved_on:
+        raise ValidationError(
+            {
+                "recorded_on": f"A consent cannot be dated before its form version was approved "
+                f"({form.approved_on:%-d %B %Y})."
             }
         )
     record = ConsentRecord(

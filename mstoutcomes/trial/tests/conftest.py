@@ -45,7 +45,7 @@ def consent_form(trial, kind, version="v1.0"):
         trial=trial,
         kind=kind,
         version=version,
-        approved_on=dt.date(2026, 1, 5),
+        approved_on=dt.date(2020, 1, 6),
         approved_by="Test research ethics committee",
     )
 
