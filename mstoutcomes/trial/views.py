@@ -146,6 +146,7 @@ def participant_detail(request: HttpRequest, code: str, pk: int) -> HttpResponse
             "nav": "trial",
             "consents": participant.consents.select_related("taken_by", "form"),
             "locked": participant.trial.is_locked,
+            "has_consent_forms": consent_kwargs["forms_qs"].exists(),
             "withdrawals": participant.withdrawals.all(),
             "allocation": getattr(participant, "allocation", None),
             "reveal_form": RevealForm(),

@@ -354,3 +354,13 @@ def test_withdrawing_the_use_of_data_also_stops_the_research_schedule(
     assert young_person.study_id in research()
     withdrawal_record(by=trial_manager, participant=participant, level="data_use", on=today())
     assert young_person.study_id not in research()
+
+
+def test_a_trial_without_forms_says_consent_waits_for_one(client, site_a, trial_manager):
+    bare = make_trial(site_a, code="BARE-T", forms=False)
+    participant = participant_enrol(
+        by=None, trial=bare, young_person=YoungPersonFactory(site=site_a)
+    )
+    client.force_login(trial_manager)
+    page = client.get(reverse("trial:participant", args=[bare.code, participant.pk])).text
+    assert "No consent form has been added to this trial yet" in page
