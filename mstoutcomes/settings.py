@@ -181,6 +181,9 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
+# Uploaded files (consent form PDFs): never served directly, only through views that check who
+# may see them. Back this folder up with the database.
+MEDIA_ROOT = env_path("MEDIA_ROOT", VAR_DIR / "media")
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = ["gds"]
 CRISPY_TEMPLATE_PACK = "gds"

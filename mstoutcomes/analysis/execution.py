@@ -81,7 +81,21 @@ def _progress(run: AnalysisRun, done: int, total: int, label: str) -> None:
     )
 
 
+def _trial_locked_at(site_id: int) -> Any:
+    """Return when the live trial at the site was locked (None: no trial, or not locked)."""
+    from mstoutcomes.trial.models import Trial
+
+    return (
+        Trial.objects.filter(sites=site_id, is_test_mode=False)
+        .order_by("code")
+        .values_list("locked_at", flat=True)
+        .first()
+    )
+
+
 def _freeze(run: AnalysisRun) -> None:
+    # Read before the export, so a lock lifted while we read is never claimed for the data.
+    run.trial_locked_at = _trial_locked_at(run.site_id)
     export = datasets.export_frames(site_ids=[run.site_id])
     plan_text = run.plan_toml or datasets.default_plan(export)
     dataset = datasets.dataset_from(export, plan_text)
@@ -92,7 +106,16 @@ def _freeze(run: AnalysisRun) -> None:
     run.seed = dataset.plan.missing.seed
     run.title = (dataset.plan.title or run.title)[:200]
     # The frozen input is kept even if the analysis then fails; it is not a result.
-    run.save(update_fields=["snapshot", "plan_toml", "dataset_sha256", "seed", "title"])
+    run.save(
+        update_fields=[
+            "snapshot",
+            "plan_toml",
+            "dataset_sha256",
+            "seed",
+            "title",
+            "trial_locked_at",
+        ]
+    )
 
 
 def _execute(run: AnalysisRun) -> dict[str, Any]:

@@ -32,6 +32,8 @@ class AnalysisRun(models.Model):
     title = models.CharField(max_length=200)
     plan_toml = models.TextField(blank=True)  # empty until the task chooses the default plan
     dataset_sha256 = models.CharField(max_length=64, db_index=True, blank=True)
+    # When the trial's database was locked, if it was when the data were frozen (None: not locked).
+    trial_locked_at = models.DateTimeField(null=True, blank=True)
     snapshot = models.JSONField(default=dict)
     code_version = models.CharField(max_length=300)
     seed = models.BigIntegerField(null=True, blank=True)

@@ -77,6 +77,7 @@ def analysis_run_repeat(
             title=run.title,
             plan_toml=run.plan_toml,
             dataset_sha256=run.dataset_sha256 if run.snapshot else "",
+            trial_locked_at=run.trial_locked_at if run.snapshot else None,
             snapshot=run.snapshot,
             code_version=code_version(),
             seed=run.seed if run.snapshot else None,

@@ -38,6 +38,7 @@ from mstoutcomes.accounts.models import Site, User
 from mstoutcomes.accounts.permissions import Perm, user_has_perm
 from mstoutcomes.accounts.services import audit_record
 from mstoutcomes.cases.models import YoungPerson
+from mstoutcomes.cases.protocol import Check, ProtocolRefused, protocol_check, refusal_for
 from mstoutcomes.core.services import require
 from mstoutcomes.outcomes import models as m
 from mstoutcomes.outcomes.columns import (
@@ -572,6 +573,40 @@ def _orm(
     return added, updated
 
 
+def _refuse_read_only(
+    by: User | None, kind: str, checked: Checked, report: ImportReport, *, dry_run: bool
+) -> None:
+    """Report every row for a young person whose data are read-only (a locked trial).
+
+    One such row refuses the whole file, like any other problem. A real import records each
+    refused young person in the audit trail (``cases.protocol.refused``); a dry run only says.
+    """
+    matched = checked.person[checked.rows]
+    if not len(matched):
+        return
+    ids = np.unique(matched).tolist()
+    people = YoungPerson.objects.unscoped().select_related("site").in_bulk(ids)
+    refused: dict[int, str] = {}
+    for pk in ids:
+        person = people[pk]
+        if dry_run:
+            refusal = refusal_for(person, Check.DATA)
+            if refusal is not None:
+                refused[pk] = refusal.message
+            continue
+        try:
+            protocol_check(
+                by=by, young_person=person, action=f"outcomes.import.{kind}", check=Check.DATA
+            )
+        except ProtocolRefused as error:
+            refused[pk] = error.refusal.message
+    if not refused:
+        return
+    for row, pk in zip(checked.rows.tolist(), matched.tolist(), strict=True):
+        if pk in refused:
+            report.error(f"Row {row + 2}: {people[pk].study_id}: {refused[pk]}")
+
+
 def import_records(
     *,
     by: User | None,
@@ -611,6 +646,8 @@ def import_records(
     checked = _check(spec, table, Matcher(site), report)
     if progress is not None:
         progress(report.rows_read)
+    if checked is not None:
+        _refuse_read_only(by, kind, checked, report, dry_run=dry_run)
     if checked is None or not report.ok:
         return report
     store = _postgres if connection.vendor == "postgresql" else _orm

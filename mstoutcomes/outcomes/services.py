@@ -12,6 +12,7 @@ from mstoutcomes.accounts.models import User
 from mstoutcomes.accounts.permissions import Perm, user_has_perm
 from mstoutcomes.accounts.services import audit_record
 from mstoutcomes.cases.models import YoungPerson
+from mstoutcomes.cases.protocol import Check, protocol_gate
 from mstoutcomes.core.audit import diff, snapshot
 from mstoutcomes.core.services import assign_fields, clean_and_save, require
 from mstoutcomes.outcomes.models import AdministrativeRecord, Provenance
@@ -28,6 +29,7 @@ def editable_fields(model: type[AdministrativeRecord]) -> tuple[str, ...]:
     return (*own, *PROVENANCE_FIELDS)
 
 
+@protocol_gate("outcomes.record.save", lambda kw: kw["young_person"], Check.DATA)
 @transaction.atomic
 def administrative_record_save(
     *,
@@ -38,7 +40,10 @@ def administrative_record_save(
     record: AdministrativeRecord | None = None,
     request: HttpRequest | None = None,
 ) -> AdministrativeRecord:
-    """Enter an administrative record by hand, or correct one; provenance says so."""
+    """Enter an administrative record by hand, or correct one; provenance says so.
+
+    Refused (and audited) when the young person's data are read-only: a locked trial database.
+    """
     require(
         by is None or user_has_perm(by, Perm.EDIT_CASE, site=young_person.site_id),
         "You cannot change this young person's records.",

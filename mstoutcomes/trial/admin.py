@@ -4,11 +4,13 @@ from django.http import HttpRequest
 from mstoutcomes.accounts.admin_site import AuditedAdmin
 from mstoutcomes.trial.models import (
     Allocation,
+    ConsentFormVersion,
     ConsentRecord,
     Participant,
     ProtocolDeviation,
     StratumList,
     Trial,
+    TrialLockEvent,
     Withdrawal,
 )
 
@@ -16,7 +18,8 @@ from mstoutcomes.trial.models import (
 @admin.register(Trial)
 class TrialAdmin(AuditedAdmin):
     list_display = ["code", "title", "method", "is_test_mode"]
-    readonly_fields = ["list_id", "config", "method"]
+    # The lock changes only through the lock services (two people to unlock), never here.
+    readonly_fields = ["list_id", "config", "method", "locked_at", "locked_by"]
 
 
 @admin.register(Participant)
@@ -63,3 +66,15 @@ class AllocationAdmin(ReadOnlyAdmin):
 @admin.register(StratumList)
 class StratumListAdmin(ReadOnlyAdmin):
     list_display = ["trial", "stratum", "used", "length"]
+
+
+@admin.register(ConsentFormVersion)
+class ConsentFormVersionAdmin(ReadOnlyAdmin):
+    """Versions are added (with their PDF) on the trial's consent forms page."""
+
+    list_display = ["trial", "kind", "version", "approved_on", "is_current", "superseded_on"]
+
+
+@admin.register(TrialLockEvent)
+class TrialLockEventAdmin(ReadOnlyAdmin):
+    list_display = ["trial", "kind", "at", "by"]

@@ -1,15 +1,18 @@
-"""Forms for enrolling, eligibility, consent, withdrawal and protocol deviations."""
+"""Forms for enrolling, eligibility, consent, withdrawal, deviations, consent forms and the lock."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from django import forms
+from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 
 from mstoutcomes.accounts.models import Site
 from mstoutcomes.core.forms import ServiceForm, gds_date
+from mstoutcomes.trial.consent_forms import check_pdf
 from mstoutcomes.trial.models import (
+    ConsentFormVersion,
     ConsentKind,
     DeviationCategory,
     DeviationSeverity,
@@ -56,12 +59,24 @@ class EligibilityForm(_GdsForm):
     notes = forms.CharField(label="Notes", required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
 
+def form_version_label(form: ConsentFormVersion) -> str:
+    return (
+        f"{form.get_kind_display()}, version {form.version} (approved {form.approved_on:%-d %B %Y})"
+    )
+
+
 class ConsentForm(_GdsForm):
-    kind = forms.ChoiceField(
-        label="Which consent",
-        choices=ConsentKind.choices,
+    """Record a consent on the current version of one of the trial's forms."""
+
+    form = forms.ModelChoiceField(
+        label="Which consent form (current version)",
+        queryset=ConsentFormVersion.objects.none(),
         widget=forms.RadioSelect,
-        error_messages={"required": "Select which consent this is"},
+        empty_label=None,
+        error_messages={
+            "required": "Select the consent form the family signed",
+            "invalid_choice": "Select a current consent form: that version is not current",
+        },
     )
     given = forms.TypedChoiceField(
         label="Was it given?",
@@ -70,12 +85,67 @@ class ConsentForm(_GdsForm):
         widget=forms.RadioSelect,
         error_messages={"required": "Select whether consent was given"},
     )
-    form_version = forms.CharField(
-        label="Consent form version",
-        max_length=40,
-        error_messages={"required": "Enter the version printed on the consent form"},
-    )
     recorded_on = gds_date("Date of consent")
+
+    def __init__(self, *args: Any, forms_qs: QuerySet[ConsentFormVersion], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["form"]
+        assert isinstance(field, forms.ModelChoiceField)
+        field.queryset = forms_qs
+        field.label_from_instance = form_version_label  # type: ignore[method-assign]
+
+
+class ConsentFormVersionForm(_GdsForm):
+    """Add an approved version of a consent, assent or data-linkage form, with its PDF."""
+
+    kind = forms.ChoiceField(
+        label="Which form",
+        choices=ConsentKind.choices,
+        widget=forms.RadioSelect,
+        error_messages={"required": "Select which form this is"},
+    )
+    version = forms.CharField(
+        label="Version",
+        max_length=40,
+        help_text="As printed on the form, for example v3.0.",
+        error_messages={"required": "Enter the version printed on the form"},
+    )
+    approved_on = gds_date("Date approved")
+    approved_by = forms.CharField(
+        label="Approved by",
+        max_length=200,
+        help_text="The ethics committee (with its reference) or the person who approved it.",
+        error_messages={"required": "Enter who approved this version"},
+    )
+    file = forms.FileField(
+        label="The form (PDF)",
+        error_messages={"required": "Choose the form's PDF file"},
+    )
+
+    def clean_file(self) -> Any:
+        upload = self.cleaned_data["file"]
+        try:
+            check_pdf(upload.name, upload, upload.size)
+        except ValidationError as error:
+            raise forms.ValidationError(error.message_dict["file"]) from None
+        return upload
+
+
+class LockForm(_GdsForm):
+    reason = forms.CharField(
+        label="Note (optional)",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="For example, the statistical analysis plan version the lock is for.",
+    )
+
+
+class UnlockRequestForm(_GdsForm):
+    reason = forms.CharField(
+        label="Why does the database need to be unlocked?",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={"required": "Enter why the database needs to be unlocked"},
+    )
 
 
 class RevealForm(_GdsForm):

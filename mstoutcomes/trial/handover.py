@@ -35,8 +35,15 @@ OPEN_STATES = ("accepted", "waiting_list")
 
 
 def live_trial_for(site: Site | int) -> Trial | None:
-    """Return the trial a site recruits to (test-mode trials never touch real referrals)."""
-    return Trial.objects.filter(sites=site, is_test_mode=False).order_by("pk").first()
+    """Return the trial a site recruits to (test-mode trials never touch real referrals).
+
+    A trial whose database is locked has finished: it recruits no one.
+    """
+    return (
+        Trial.objects.filter(sites=site, is_test_mode=False, locked_at__isnull=True)
+        .order_by("pk")
+        .first()
+    )
 
 
 def eligibility_from_referral(referral: Referral) -> tuple[bool, str, list[dict[str, Any]]]:

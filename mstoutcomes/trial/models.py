@@ -131,11 +131,81 @@ class ConsentKind(models.TextChoices):
     DATA_LINKAGE = "data_linkage", "Consent to data linkage"
 
 
+def consent_form_path(instance: ConsentFormVersion, filename: str) -> str:
+    """Store each form under its trial and kind; the storage keeps names unique."""
+    from django.utils.text import slugify
+
+    trial = slugify(instance.trial.code) or "trial"
+    return f"consent-forms/{trial}/{instance.kind}/{slugify(instance.version) or 'form'}.pdf"
+
+
+class ConsentFormVersion(TimeStampedModel):
+    """One approved version of a consent, assent or data-linkage consent form, with its file.
+
+    A new version of a kind becomes the current one and supersedes the last; consent is taken
+    only on the current version. Versions migrated from the free-text ``form_version`` of
+    consents recorded before forms were managed have no file.
+    """
+
+    trial = models.ForeignKey(Trial, on_delete=models.PROTECT, related_name="consent_forms")
+    kind = models.CharField(max_length=30, choices=ConsentKind.choices)
+    version = models.CharField(max_length=40, help_text="As printed on the form, e.g. v2.1.")
+    approved_on = models.DateField("Date approved")
+    approved_by = models.CharField(
+        "Approved by", max_length=200, help_text="The ethics committee or the person who approved."
+    )
+    file = models.FileField(upload_to=consent_form_path, max_length=300, blank=True)
+    is_current = models.BooleanField(default=True)
+    superseded_on = models.DateField(null=True, blank=True)
+    uploaded_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    history = HistoricalRecords(excluded_fields=["created_at", "updated_at"])
+
+    class Meta:
+        ordering = ["trial", "kind", "-approved_on", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["trial", "kind", "version"],
+                name="consent_form_version_unique",
+                violation_error_message="This trial already has that version of that form.",
+            ),
+            models.UniqueConstraint(
+                fields=["trial", "kind"],
+                condition=Q(is_current=True),
+                name="consent_form_one_current",
+                violation_error_message="Only one version of a form can be current.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.version}"
+
+    def clean(self) -> None:
+        errors = future_date_errors(
+            self, {"approved_on": "A form cannot be approved on a date in the future."}
+        )
+        if errors:
+            raise ValidationError(errors)
+
+
 class ConsentRecord(TimeStampedModel):
-    """One consent or assent, on a versioned form, taken by a named person on a date."""
+    """One consent or assent, on a versioned form, taken by a named person on a date.
+
+    ``form`` is the managed form version it was taken on; ``form_version`` keeps the version's
+    text (copied from ``form``, or as typed before forms were managed) so old rows still read.
+    """
 
     participant = models.ForeignKey(Participant, on_delete=models.PROTECT, related_name="consents")
     kind = models.CharField(max_length=30, choices=ConsentKind.choices)
+    form = models.ForeignKey(
+        ConsentFormVersion,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="consents",
+    )
     form_version = models.CharField(max_length=40)
     given = models.BooleanField()
     recorded_on = models.DateField()
@@ -333,3 +403,37 @@ class ProtocolDeviation(TimeStampedModel):
                 errors["participant"] = "This participant is at another site."
         if errors:
             raise ValidationError(errors)
+
+
+class LockEventKind(models.TextChoices):
+    LOCKED = "locked", "Database locked"
+    UNLOCK_REQUESTED = "unlock_requested", "Unlock requested"
+    UNLOCKED = "unlocked", "Database unlocked"
+
+
+class TrialLockEvent(models.Model):
+    """One step in the history of a trial's database lock: locked, unlock asked, unlocked.
+
+    Unlocking takes two people: one asks (``UNLOCK_REQUESTED``, with a reason) and another
+    approves (``UNLOCKED``, pointing at the request it approved).
+    """
+
+    trial = models.ForeignKey(Trial, on_delete=models.PROTECT, related_name="lock_events")
+    kind = models.CharField(max_length=20, choices=LockEventKind.choices)
+    at = models.DateTimeField(default=timezone.now)
+    by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    reason = models.TextField(blank=True)
+    request = models.OneToOneField(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="approval",
+        help_text="For an unlock: the request it approved.",
+    )
+
+    class Meta:
+        ordering = ["trial", "-at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} ({self.trial.code})"

@@ -3,7 +3,8 @@
 At a site in a live trial (not test mode), a young person enrolled in the trial may receive MST
 treatment only once randomised to MST: before randomisation every treatment write is refused, and
 a family randomised to management as usual never receives an MST episode, goals, contacts or
-treatment measures.
+treatment measures. Once a trial's database is locked, every write to its participants' data is
+refused (the lock rule, a ``Check.DATA`` rule: treatment writes are data writes too).
 """
 
 from __future__ import annotations
@@ -47,6 +48,26 @@ def treatment_rule(young_person: YoungPerson) -> Refusal | None:
     return None
 
 
+def lock_rule(young_person: YoungPerson) -> Refusal | None:
+    """Refuse any write to the data of a participant of a trial whose database is locked."""
+    from django.utils import timezone
+
+    from mstoutcomes.trial.models import Trial
+
+    trial = (
+        Trial.objects.filter(participants__young_person=young_person, locked_at__isnull=False)
+        .order_by("locked_at", "pk")
+        .first()
+    )
+    if trial is None or trial.locked_at is None:
+        return None
+    return Refusal(
+        "locked",
+        f"Trial {trial.code}'s database was locked on "
+        f"{timezone.localtime(trial.locked_at):%-d %B %Y}: its data are read-only.",
+    )
+
+
 def subscribe_rules() -> None:
     """Register the trial's rules with the seam (called from TrialConfig.ready)."""
     from mstoutcomes.referrals.handover import subscribe_referral_handover
@@ -55,3 +76,4 @@ def subscribe_rules() -> None:
     # referrals hands an accepted referral at a trial site over to us (it never imports the trial).
     subscribe_referral_handover(name="trial", listener=referral_handed_over)
     subscribe(Check.TREATMENT, treatment_rule)
+    subscribe(Check.DATA, lock_rule)

@@ -560,3 +560,103 @@ def deviation_summary(*, user: Any, trial: Trial) -> DeviationSummary:
             r[0] == DeviationSeverity.SERIOUS_BREACH and r[2] is None for r in rows
         ),
     )
+
+
+# Consent forms and re-consent
+
+
+def consent_forms(*, trial: Trial) -> QuerySet[Any]:
+    """Return the trial's consent form versions, current first within each kind."""
+    from mstoutcomes.trial.models import ConsentFormVersion
+
+    return (
+        ConsentFormVersion.objects.filter(trial=trial)
+        .select_related("uploaded_by")
+        .order_by("kind", "-is_current", "-approved_on", "-pk")
+    )
+
+
+def current_consent_forms(*, trial: Trial) -> QuerySet[Any]:
+    """Return the versions consent may be taken on now: one current version per kind."""
+    return consent_forms(trial=trial).filter(is_current=True)
+
+
+@dataclass(frozen=True)
+class ReconsentRow:
+    """A participant whose latest consent of a kind is on a version older than the current."""
+
+    participant: Participant
+    kind_label: str
+    signed_version: str
+    signed_on: dt.date
+    current_version: str
+
+
+def reconsent_needed(*, user: Any, trial: Trial) -> list[ReconsentRow]:
+    """Return who the user may see that needs re-consent on a newer form version.
+
+    Counted: participants randomised, or awaiting randomisation (not found ineligible, no
+    consent declined, not withdrawn), who have not withdrawn from further data collection or the
+    use of their data, and whose latest consent of a kind was given on a version that is not the
+    current one. Recording consent on the current version removes them from the list.
+    """
+    from mstoutcomes.trial.models import ConsentKind
+
+    current = {form.kind: form for form in current_consent_forms(trial=trial)}
+    if not current:
+        return []
+    stopping = {WithdrawalLevel.FURTHER_DATA, WithdrawalLevel.DATA_USE}
+    rows: list[ReconsentRow] = []
+    people = participants_visible_to(user=user, trial=trial).prefetch_related(
+        "consents", "withdrawals"
+    )
+    for participant in people.order_by("site__name", "young_person__study_id"):
+        latest: dict[str, Any] = {}
+        for record in sorted(participant.consents.all(), key=lambda c: (c.recorded_on, c.pk)):
+            latest[record.kind] = record
+        levels = {w.level for w in participant.withdrawals.all()}
+        if getattr(participant, "allocation", None) is not None:
+            if levels & stopping:
+                continue
+        elif (
+            participant.is_eligible is False
+            or levels
+            or any(c.given is False for c in latest.values())
+        ):
+            continue
+        for kind, form in current.items():
+            consent = latest.get(kind)
+            if consent is None or not consent.given or consent.form_id == form.pk:
+                continue
+            rows.append(
+                ReconsentRow(
+                    participant,
+                    ConsentKind(kind).label,
+                    consent.form_version,
+                    consent.recorded_on,
+                    form.version,
+                )
+            )
+    return rows
+
+
+def reconsent_by_site(rows: list[ReconsentRow]) -> list[tuple[str, int]]:
+    """Return (site name, participants needing re-consent), by site name."""
+    people: dict[str, set[int]] = {}
+    for row in rows:
+        people.setdefault(row.participant.site.name, set()).add(row.participant.pk)
+    return sorted((site, len(ids)) for site, ids in people.items())
+
+
+# Database lock
+
+
+def lock_history(*, trial: Trial) -> QuerySet[Any]:
+    """Return the trial's lock, unlock request and unlock events, newest first."""
+    from mstoutcomes.trial.models import TrialLockEvent
+
+    return (
+        TrialLockEvent.objects.filter(trial=trial)
+        .select_related("by", "request__by")
+        .order_by("-at", "-pk")
+    )

@@ -23,6 +23,7 @@ from mstoutcomes.accounts.models import Site, User
 from mstoutcomes.accounts.permissions import Perm, user_has_perm
 from mstoutcomes.accounts.services import audit_record
 from mstoutcomes.cases.models import YoungPerson
+from mstoutcomes.cases.protocol import Check, protocol_gate
 from mstoutcomes.core.dates import age_on
 from mstoutcomes.core.services import clean_and_save, require
 from mstoutcomes.trial.blocks import arm_at, list_checksum
@@ -40,6 +41,7 @@ from mstoutcomes.trial.errors import (
 from mstoutcomes.trial.minimisation import minimise
 from mstoutcomes.trial.models import (
     Allocation,
+    ConsentFormVersion,
     ConsentKind,
     ConsentRecord,
     Method,
@@ -49,6 +51,21 @@ from mstoutcomes.trial.models import (
     Trial,
     Withdrawal,
 )
+
+
+def _participant_person(kwargs: dict[str, Any]) -> YoungPerson:
+    """The young person a participant write is about (for the lock check at the seam)."""
+    participant: Participant = kwargs["participant"]
+    return participant.young_person
+
+
+def _deviation_person(kwargs: dict[str, Any]) -> YoungPerson | None:
+    """The young person a deviation names, if any (for the lock check at the seam)."""
+    participant = kwargs.get("participant")
+    if participant is None and kwargs.get("deviation") is not None:
+        participant = kwargs["deviation"].participant
+    return participant.young_person if participant is not None else None
+
 
 REQUIRED_CONSENTS = (ConsentKind.CARER_CONSENT, ConsentKind.YOUNG_PERSON_ASSENT)
 DEFAULT_STRATUM_LENGTH = 60
@@ -126,6 +143,7 @@ def levels_for(
     return derived
 
 
+@protocol_gate("trial.participant.enrol", lambda kw: kw["young_person"], Check.DATA)
 @transaction.atomic
 def participant_enrol(
     *,
@@ -147,6 +165,8 @@ def participant_enrol(
     )
     if not trial.sites.filter(pk=young_person.site_id).exists():
         raise NotEligible(f"{young_person.site} is not a site in trial {trial.code}.")
+    if trial.is_locked:
+        raise NotEligible(f"Trial {trial.code}'s database is locked: no one can be enrolled.")
     existing = (
         Participant.objects.unscoped()
         .select_for_update()
@@ -178,6 +198,7 @@ def participant_enrol(
     return participant
 
 
+@protocol_gate("trial.participant.eligibility", _participant_person, Check.DATA)
 @transaction.atomic
 def eligibility_record(
     *,
@@ -215,23 +236,61 @@ def eligibility_record(
     return participant
 
 
+@protocol_gate("trial.consent.record", _participant_person, Check.DATA)
 @transaction.atomic
 def consent_record(
     *,
     by: User,
     participant: Participant,
-    kind: str,
-    form_version: str,
+    form: ConsentFormVersion | None,
     given: bool,
     recorded_on: dt.date,
+    kind: str | None = None,
     notes: str = "",
+    request: HttpRequest | None = None,
 ) -> ConsentRecord:
-    """Record one consent or assent on a named form version (never dated in the future)."""
+    """Record one consent or assent on the current version of a form of this trial.
+
+    The kind of consent is the form's; ``kind``, when given, must agree with it. A form of
+    another trial, another kind, or one superseded by a newer version is refused.
+    """
     require(user_has_perm(by, Perm.RANDOMISE, site=participant.site_id), "Not permitted.")
+    if form is None:
+        raise ValidationError({"form": "Choose the consent form version the family signed."})
+    if form.trial_id != participant.trial_id:
+        raise ValidationError({"form": "That consent form belongs to another trial."})
+    if kind is not None and kind != form.kind:
+        raise ValidationError(
+            {"form": f"That form is for {form.get_kind_display().lower()}, not this consent."}
+        )
+    # Read from the database: the form passed in may be older than a new version just added.
+    if not ConsentFormVersion.objects.filter(pk=form.pk, is_current=True).exists():
+        current = (
+            ConsentFormVersion.objects.filter(
+                trial_id=form.trial_id, kind=form.kind, is_current=True
+            )
+            .values_list("version", flat=True)
+            .first()
+        )
+        raise ValidationError(
+            {
+                "form": f"Version {form.version} of this form has been superseded"
+                + (f" by version {current}" if current else "")
+                + ": take consent on the current version."
+            }
+        )
+    if recorded_on is not None and recorded_on < form.approved_on:
+        raise ValidationError(
+            {
+                "recorded_on": f"A consent cannot be dated before its form version was approved "
+                f"({form.approved_on:%-d %B %Y})."
+            }
+        )
     record = ConsentRecord(
         participant=participant,
-        kind=kind,
-        form_version=form_version,
+        kind=form.kind,
+        form=form,
+        form_version=form.version,
         given=given,
         recorded_on=recorded_on,
         taken_by=by,
@@ -243,11 +302,18 @@ def consent_record(
         action="trial.consent.recorded",
         obj=record,
         site=participant.site,
-        data={"kind": kind, "given": given, "young_person": participant.young_person.study_id},
+        data={
+            "kind": form.kind,
+            "form_version": form.version,
+            "given": given,
+            "young_person": participant.young_person.study_id,
+        },
+        request=request,
     )
     return record
 
 
+@protocol_gate("trial.participant.withdraw", _participant_person, Check.DATA)
 @transaction.atomic
 def withdrawal_record(
     *, by: User, participant: Participant, level: str, on: dt.date, reason: str = ""
@@ -325,6 +391,7 @@ def _allocate_minimisation(trial: Trial, participant: Participant) -> tuple[str,
     return decision.arm, "*", sequence, decision.as_dict()
 
 
+@protocol_gate("trial.participant.randomise", _participant_person, Check.DATA)
 def participant_randomise(
     *,
     by: User,
@@ -594,6 +661,7 @@ def _deviation_data(deviation: ProtocolDeviation) -> dict[str, Any]:
     }
 
 
+@protocol_gate("trial.deviation.record", _deviation_person, Check.DATA)
 @transaction.atomic
 def protocol_deviation_record(
     *,
@@ -638,6 +706,7 @@ def protocol_deviation_record(
     return deviation
 
 
+@protocol_gate("trial.deviation.update", _deviation_person, Check.DATA)
 @transaction.atomic
 def protocol_deviation_update(
     *,

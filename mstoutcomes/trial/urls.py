@@ -20,4 +20,12 @@ urlpatterns = [
     path("<str:code>/deviations/", views.deviation_list, name="deviations"),
     path("<str:code>/deviations/new/", views.deviation_edit, name="deviation_add"),
     path("<str:code>/deviations/<int:pk>/", views.deviation_edit, name="deviation_edit"),
+    path("<str:code>/lock/", views.trial_lock_page, name="lock"),
+    path("<str:code>/consent-forms/", views.consent_form_list, name="consent_forms"),
+    path(
+        "<str:code>/consent-forms/<int:pk>/file/",
+        views.consent_form_download,
+        name="consent_form_file",
+    ),
+    path("<str:code>/re-consent/", views.reconsent_list, name="reconsent"),
 ]

@@ -10,7 +10,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.dateparse import parse_date
@@ -22,19 +22,22 @@ from mstoutcomes.accounts.permissions import Perm, site_ids_with_perm, user_has_
 from mstoutcomes.cases.models import YoungPerson
 from mstoutcomes.core.dates import today
 from mstoutcomes.core.pdf import pdf_response, render_pdf
-from mstoutcomes.trial import charts, selectors, services
+from mstoutcomes.trial import charts, consent_forms, lock, lockchecks, selectors, services
 from mstoutcomes.trial.consort import consort_counts, consort_method_text, consort_svg
 from mstoutcomes.trial.errors import RandomisationError
 from mstoutcomes.trial.forms import (
     ConsentForm,
+    ConsentFormVersionForm,
     DeviationFilterForm,
     DeviationForm,
     EligibilityForm,
     EnrolForm,
+    LockForm,
     RevealForm,
+    UnlockRequestForm,
     WithdrawalForm,
 )
-from mstoutcomes.trial.models import Participant, Trial
+from mstoutcomes.trial.models import ConsentFormVersion, Participant, Trial
 
 
 @perm_required(None)
@@ -81,8 +84,8 @@ def trial_detail(request: HttpRequest, code: str) -> HttpResponse:
             participant = services.participant_enrol(
                 by=request.user, trial=trial, young_person=person
             )
-        except RandomisationError as error:
-            form.add_error("study_id", str(error))
+        except (RandomisationError, ValidationError) as error:
+            form.add_error("study_id", " ".join(getattr(error, "messages", [str(error)])))
         else:
             return redirect("trial:participant", code=code, pk=participant.pk)
     return render(
@@ -93,6 +96,7 @@ def trial_detail(request: HttpRequest, code: str) -> HttpResponse:
             "participants": participants,
             "form": form,
             "may_see_log": bool(selectors.deviation_sites(user=request.user, trial=trial)),
+            "may_lock": lock.may_lock(request.user, trial),
             "nav": "trial",
         },
     )
@@ -112,14 +116,16 @@ def _participant(request: HttpRequest, code: str, pk: int) -> Participant:
 def participant_detail(request: HttpRequest, code: str, pk: int) -> HttpResponse:
     """Eligibility, consents, withdrawals and randomisation of one participant."""
     participant = _participant(request, code, pk)
+    consent_kwargs = {"forms_qs": selectors.current_consent_forms(trial=participant.trial)}
     forms = {
         "eligibility": EligibilityForm(prefix="eligibility"),
-        "consent": ConsentForm(prefix="consent"),
+        "consent": ConsentForm(prefix="consent", **consent_kwargs),
         "withdrawal": WithdrawalForm(prefix="withdrawal"),
     }
     action = request.POST.get("action")
     if request.method == "POST" and action in forms:
-        form = forms[action] = type(forms[action])(request.POST, prefix=action)
+        extra = consent_kwargs if action == "consent" else {}
+        form = forms[action] = type(forms[action])(request.POST, prefix=action, **extra)
         if form.is_valid():
             try:
                 _record(request, participant, action, form.cleaned_data)
@@ -138,7 +144,9 @@ def participant_detail(request: HttpRequest, code: str, pk: int) -> HttpResponse
             "participant": participant,
             "forms": forms,
             "nav": "trial",
-            "consents": participant.consents.select_related("taken_by"),
+            "consents": participant.consents.select_related("taken_by", "form"),
+            "locked": participant.trial.is_locked,
+            "has_consent_forms": consent_kwargs["forms_qs"].exists(),
             "withdrawals": participant.withdrawals.all(),
             "allocation": getattr(participant, "allocation", None),
             "reveal_form": RevealForm(),
@@ -167,6 +175,8 @@ def participant_randomise(request: HttpRequest, code: str, pk: int) -> HttpRespo
         )
     except RandomisationError as error:
         messages.error(request, f"Not randomised: {error}")
+    except ValidationError as error:  # the seam's refusal: the trial's data are read-only
+        messages.error(request, f"Not randomised: {' '.join(error.messages)}")
     else:
         arm = dict((a.code, a.name) for a in participant.trial.spec.arms)[allocation.arm]
         messages.success(request, f"Randomised to {arm}.")
@@ -538,4 +548,177 @@ def deviation_edit(request: HttpRequest, code: str, pk: int | None = None) -> Ht
             "nav": "trial",
         },
         status=400 if form.errors else 200,
+    )
+
+
+# Database lock
+
+
+@perm_required(Perm.LOCK_TRIAL)
+def trial_lock_page(request: HttpRequest, code: str) -> HttpResponse:
+    """The lock state, what blocks locking, the lock and unlock forms and the lock history."""
+    trial = _trial(request, code)
+    user = current_user(request)
+    if not lock.may_lock(user, trial):
+        raise PermissionDenied("You cannot lock this trial's database.")
+    lock_form = LockForm(prefix="lock")
+    unlock_form = UnlockRequestForm(prefix="unlock")
+    errors: list[str] = []
+    action = request.POST.get("action", "")
+    if request.method == "POST":
+        try:
+            done = _lock_action(request, trial, action, lock_form, unlock_form)
+        except ValidationError as error:
+            errors = error.messages
+        else:
+            if done:
+                messages.success(request, done)
+                return redirect("trial:lock", code=code)
+            lock_form = LockForm(request.POST, prefix="lock") if action == "lock" else lock_form
+            unlock_form = (
+                UnlockRequestForm(request.POST, prefix="unlock")
+                if action == "request"
+                else unlock_form
+            )
+    on = today()
+    pending = lock.pending_unlock_request(trial)
+    return render(
+        request,
+        "trial/lock.html",
+        {
+            "trial": trial,
+            "windows": lockchecks.open_windows(trial, on=on),
+            "blockers": [] if trial.is_locked else lockchecks.lock_blockers(trial, on=on),
+            "pending": pending,
+            "may_approve": pending is not None and pending.by_id != user.pk,
+            "history": selectors.lock_history(trial=trial),
+            "lock_form": lock_form,
+            "unlock_form": unlock_form,
+            "errors": errors,
+            "nav": "trial",
+        },
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+def _lock_action(
+    request: HttpRequest,
+    trial: Trial,
+    action: str,
+    lock_form: LockForm,
+    unlock_form: UnlockRequestForm,
+) -> str:
+    """Do what the lock page's form asked; return the success message ('' when the form is bad)."""
+    by = current_user(request)
+    if action == "lock":
+        form: LockForm | UnlockRequestForm = LockForm(request.POST, prefix="lock")
+        if not form.is_valid():
+            return ""
+        lock.trial_lock(
+            by=by, trial=trial, reason=form.cleaned_data["reason"], http_request=request
+        )
+        return f"Trial {trial.code}'s database is locked: its data are now read-only."
+    if action == "request":
+        form = UnlockRequestForm(request.POST, prefix="unlock")
+        if not form.is_valid():
+            return ""
+        lock.trial_unlock_request(
+            by=by, trial=trial, reason=form.cleaned_data["reason"], http_request=request
+        )
+        return "Unlock asked for: a second person must approve it."
+    if action == "approve":
+        pending = lock.pending_unlock_request(trial)
+        if pending is None:
+            raise ValidationError("There is no unlock request waiting for approval.")
+        lock.trial_unlock_approve(by=by, request=pending, http_request=request)
+        return f"Trial {trial.code}'s database is unlocked: its data can be changed again."
+    raise ValidationError("Choose lock, ask to unlock, or approve the unlock.")
+
+
+# Consent forms and re-consent
+
+
+def _forms_trial(request: HttpRequest, code: str) -> Trial:
+    trial = _trial(request, code)
+    if not consent_forms.may_see_forms(request.user, trial):
+        raise PermissionDenied("You cannot see this trial's consent forms.")
+    return trial
+
+
+@perm_required(None)
+def consent_form_list(request: HttpRequest, code: str) -> HttpResponse:
+    """The trial's consent form versions, and (for those who manage them) adding a new one."""
+    trial = _forms_trial(request, code)
+    may_manage = consent_forms.may_manage_forms(request.user, trial)
+    needing = selectors.reconsent_needed(user=request.user, trial=trial)
+    form = ConsentFormVersionForm(request.POST or None, request.FILES or None)
+    if request.method == "POST":
+        if not may_manage:
+            raise PermissionDenied("You cannot add consent form versions.")
+        if form.is_valid():
+            try:
+                added = consent_forms.consent_form_add(
+                    by=current_user(request), trial=trial, request=request, **form.cleaned_data
+                )
+            except ValidationError as error:
+                if hasattr(error, "error_dict"):
+                    for field, problems in error.message_dict.items():
+                        for problem in problems:
+                            form.add_error(field if field in form.fields else None, problem)
+                else:
+                    for problem in error.messages:
+                        form.add_error(None, problem)
+            else:
+                messages.success(
+                    request,
+                    f"{added.get_kind_display()} version {added.version} is now the current "
+                    "version.",
+                )
+                return redirect("trial:consent_forms", code=code)
+    return render(
+        request,
+        "trial/consent_forms.html",
+        {
+            "trial": trial,
+            "forms_list": selectors.consent_forms(trial=trial),
+            "form": form if may_manage else None,
+            "needing": len({row.participant.pk for row in needing}),
+            "nav": "trial",
+        },
+        status=400 if form.errors else 200,
+    )
+
+
+@perm_required(None)
+def consent_form_download(request: HttpRequest, code: str, pk: int) -> FileResponse:
+    """One version's PDF, to trial staff (audited)."""
+    trial = _forms_trial(request, code)
+    version = get_object_or_404(ConsentFormVersion, trial=trial, pk=pk)
+    if not version.file:
+        raise Http404("This version has no file (it was recorded before forms were managed).")
+    consent_forms.consent_form_download_record(
+        by=current_user(request), form=version, request=request
+    )
+    return FileResponse(
+        version.file.open("rb"),
+        as_attachment=True,
+        filename=f"{trial.code}-{version.kind}-{version.version}.pdf",
+        content_type="application/pdf",
+    )
+
+
+@perm_required(Perm.RANDOMISE)
+def reconsent_list(request: HttpRequest, code: str) -> HttpResponse:
+    """Participants whose latest consent is on an older form version, with counts by site."""
+    trial = _forms_trial(request, code)
+    rows = selectors.reconsent_needed(user=request.user, trial=trial)
+    return render(
+        request,
+        "trial/reconsent.html",
+        {
+            "trial": trial,
+            "rows": rows,
+            "by_site": selectors.reconsent_by_site(rows),
+            "nav": "trial",
+        },
     )

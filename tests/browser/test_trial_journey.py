@@ -39,9 +39,8 @@ def test_trial_manager_consents_randomises_and_sees_consort(live_server, page, s
     fill_date(page, "eligibility-on", today)
     page.get_by_role("button", name="Save eligibility").click()
     for kind in ("Carer consent to take part", "Young person's assent"):
-        page.get_by_label(kind).check()
+        page.get_by_label(f"{kind}, version v1.0").check()
         page.get_by_label("Yes, given").check()
-        page.get_by_label("Consent form version").fill("v2.1")
         fill_date(page, "consent-recorded_on", today)
         page.get_by_role("button", name="Save consent").click()
         expect(page.get_by_text("Saved.")).to_be_visible()

@@ -23,6 +23,7 @@ from dataclasses import dataclass, replace
 from decimal import Decimal
 from pathlib import Path
 
+from django.core.files.base import ContentFile
 from django.utils import timezone
 
 from mstoutcomes.cases.services import episode_discharge, episode_update
@@ -34,7 +35,15 @@ from mstoutcomes.referrals.forecast import effective_cap
 from mstoutcomes.referrals.models import Referral
 from mstoutcomes.referrals.services import referral_allocate, referral_withdraw
 from mstoutcomes.trial.config import load_trial_config
-from mstoutcomes.trial.models import ConsentKind, Participant, Trial, WithdrawalLevel
+from mstoutcomes.trial.consent_forms import consent_form_add
+from mstoutcomes.trial.models import (
+    ConsentFormVersion,
+    ConsentKind,
+    Participant,
+    Trial,
+    WithdrawalLevel,
+)
+from mstoutcomes.trial.selectors import reconsent_needed
 from mstoutcomes.trial.services import (
     consent_record,
     participant_randomise,
@@ -43,7 +52,45 @@ from mstoutcomes.trial.services import (
 )
 
 CONFIG_DIR = Path(__file__).resolve().parents[2] / "trial" / "config"
-FORM_VERSION = "Carer consent v2.1 / assent v2.0"
+# The form versions in use from the start, and the carer consent form's later amendment.
+FORM_VERSIONS = {
+    ConsentKind.CARER_CONSENT: "v2.1",
+    ConsentKind.YOUNG_PERSON_ASSENT: "v2.0",
+    ConsentKind.DATA_LINKAGE: "v1.0",
+}
+AMENDED = (ConsentKind.CARER_CONSENT, "v2.2")
+ETHICS = "North West – Greater Manchester REC, 23/NW/0417"
+# Families not yet seen again since the amendment: the "needs re-consent" list shows them.
+NOT_YET_RECONSENTED = 2
+
+
+def _form_pdf(kind: str, version: str) -> ContentFile:
+    """A one-page PDF standing in for the approved form."""
+    from mstoutcomes.core.pdf import html_to_pdf
+
+    label = ConsentKind(kind).label
+    html = (
+        f"<html><body><h1>START trial: {label}</h1><p>Version {version}.</p>"
+        "<p>This is a demonstration form: it stands in for the approved document.</p>"
+        "</body></html>"
+    )
+    return ContentFile(html_to_pdf(html), name=f"{kind}-{version}.pdf")
+
+
+def _add_form(ctx: DemoContext, trial: Trial, kind: str, version: str, on: dt.date) -> None:
+    consent_form_add(
+        by=ctx.users["trialmanager"],
+        trial=trial,
+        kind=kind,
+        version=version,
+        approved_on=on,
+        approved_by=ETHICS,
+        file=_form_pdf(kind, version),
+    )
+
+
+def _current_form(trial: Trial, kind: str) -> ConsentFormVersion:
+    return ConsentFormVersion.objects.get(trial=trial, kind=kind, is_current=True)
 
 
 @dataclass(frozen=True)
@@ -66,7 +113,13 @@ def trial_setup(ctx: DemoContext) -> str:
     list_id = hashlib.sha256(f"mstoutcomes-demo:{ctx.seed}:{ctx.as_of}".encode()).hexdigest()[:32]
     trial = trial_create(by=None, spec=spec, sites=sites, list_id=list_id)
     ctx.extras["trial_setup"] = {"trial": trial}
-    return f"trial {trial.code} at {', '.join(s.code for s in sites)}"
+    # The forms were approved before the first family at a trial site was referred.
+    site_ids = {site.pk for site in sites}
+    referred = [p.referred_on for p in ctx.young_people if p.site_id in site_ids and p.referred_on]
+    approved_on = min([*referred, ctx.as_of]) - dt.timedelta(days=60)
+    for kind, version in FORM_VERSIONS.items():
+        _add_form(ctx, trial, kind, version, approved_on)
+    return f"trial {trial.code} at {', '.join(s.code for s in sites)}, {len(FORM_VERSIONS)} forms"
 
 
 def _trial(ctx: DemoContext) -> Trial:
@@ -106,8 +159,7 @@ def _consent(
         consent_record(
             by=manager,
             participant=participant,
-            kind=ConsentKind.CARER_CONSENT,
-            form_version=FORM_VERSION,
+            form=_current_form(trial, ConsentKind.CARER_CONSENT),
             given=False,
             recorded_on=consent_on,
             notes="The family did not want to take part in the trial.",
@@ -125,8 +177,7 @@ def _consent(
         consent_record(
             by=manager,
             participant=participant,
-            kind=kind,
-            form_version=FORM_VERSION,
+            form=_current_form(trial, kind),
             given=True,
             recorded_on=consent_on,
         )
@@ -193,7 +244,46 @@ def trial_course(ctx: DemoContext) -> str:
         counts[f"randomised to {courses[study_id].arm}"] += 1
     ctx.extras["trial"] = courses
     detail = ", ".join(f"{n} {what}" for what, n in sorted(counts.items()) if n)
-    return f"{len(people)} families at the trial site: {detail}"
+    waiting = _amend_carer_consent(ctx, trial)
+    return f"{len(people)} families at the trial site: {detail}; {waiting} to re-consent"
+
+
+def _amend_carer_consent(ctx: DemoContext, trial: Trial) -> int:
+    """Approve a later carer consent form and re-consent all but a couple of families on it.
+
+    The amendment is approved after the last consent taken so far (about six weeks before the
+    as-of date at the latest); families are re-consented at a visit after the approval, and the
+    last few are not seen yet, so the "needs re-consent" list has something to show. Returns how
+    many are left to re-consent.
+    """
+    from mstoutcomes.trial.models import ConsentRecord
+
+    kind, version = AMENDED
+    last_consent = (
+        ConsentRecord.objects.filter(participant__trial=trial)
+        .order_by("-recorded_on")
+        .values_list("recorded_on", flat=True)
+        .first()
+    )
+    approved_on = max(ctx.as_of - dt.timedelta(days=45), (last_consent or ctx.as_of))
+    approved_on = min(approved_on + dt.timedelta(days=1), ctx.as_of)
+    manager = ctx.users["trialmanager"]
+    _add_form(ctx, trial, kind, version, approved_on)
+    form = _current_form(trial, kind)
+    rows = reconsent_needed(user=manager, trial=trial)
+    due = sorted({row.participant.young_person.study_id: row.participant for row in rows}.items())
+    seen = due[: max(0, len(due) - NOT_YET_RECONSENTED)]
+    span = max(1, (ctx.as_of - approved_on).days)
+    for n, (_study_id, participant) in enumerate(seen):
+        consent_record(
+            by=manager,
+            participant=participant,
+            form=form,
+            given=True,
+            recorded_on=approved_on + dt.timedelta(days=n % span),
+            notes="Re-consented on the amended form at the next research visit.",
+        )
+    return len(due) - len(seen)
 
 
 @register_step("episodes", order=220)

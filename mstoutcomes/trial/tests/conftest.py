@@ -6,6 +6,7 @@ from mstoutcomes.accounts.models import Role
 from mstoutcomes.accounts.tests.factories import member
 from mstoutcomes.cases.tests.factories import YoungPersonFactory
 from mstoutcomes.trial.config import parse_trial_config
+from mstoutcomes.trial.models import ConsentFormVersion, ConsentKind
 from mstoutcomes.trial.services import consent_record, eligibility_record, trial_create
 
 CONFIG = {
@@ -24,9 +25,28 @@ def trial_manager(site_a):
     return member(Role.TRIAL_MANAGER, site_a, username="tina")
 
 
-def make_trial(site, method="minimisation", **changes):
-    return trial_create(
+def make_trial(site, method="minimisation", *, forms=True, **changes):
+    """Set up a trial at a site; with ``forms``, each consent form's version v1.0 is current."""
+    trial = trial_create(
         by=None, spec=parse_trial_config({**CONFIG, "method": method, **changes}), sites=[site]
+    )
+    if forms:
+        for kind in ConsentKind.values:
+            consent_form(trial, kind)
+    return trial
+
+
+def consent_form(trial, kind, version="v1.0"):
+    """Return the trial's current version of a form, adding it (without a file) if missing."""
+    current = ConsentFormVersion.objects.filter(trial=trial, kind=kind, is_current=True).first()
+    if current is not None and current.version == version:
+        return current
+    return ConsentFormVersion.objects.create(
+        trial=trial,
+        kind=kind,
+        version=version,
+        approved_on=dt.date(2020, 1, 6),
+        approved_by="Test research ethics committee",
     )
 
 
@@ -47,8 +67,7 @@ def ready(participant, by, *, eligible=True, consents=("carer_consent", "young_p
         consent_record(
             by=by,
             participant=participant,
-            kind=kind,
-            form_version="v1.0",
+            form=consent_form(participant.trial, kind),
             given=True,
             recorded_on=dt.date.today(),
         )

@@ -18,7 +18,7 @@ from mstoutcomes.trial.services import (
     participant_randomise,
     withdrawal_record,
 )
-from mstoutcomes.trial.tests.conftest import CONFIG, ready
+from mstoutcomes.trial.tests.conftest import CONFIG, consent_form, ready
 
 SCENARIO = [
     Disposition("P1", excluded_reason="not_meeting_criteria"),
@@ -118,8 +118,7 @@ def test_dispositions_from_the_database_match_what_happened(trial, site_a, trial
     consent_record(
         by=trial_manager,
         participant=declined,
-        kind="carer_consent",
-        form_version="v1",
+        form=consent_form(trial, "carer_consent"),
         given=False,
         recorded_on=today,
     )

@@ -17,7 +17,7 @@ from mstoutcomes.referrals.tests.factories import submitted_referral
 from mstoutcomes.trial.errors import InvalidAllocationDate
 from mstoutcomes.trial.models import Allocation, Participant
 from mstoutcomes.trial.services import consent_record, participant_randomise
-from mstoutcomes.trial.tests.conftest import make_trial
+from mstoutcomes.trial.tests.conftest import consent_form, make_trial
 
 pytestmark = pytest.mark.django_db
 
@@ -81,8 +81,7 @@ def consent(participant, by, on=None):
         consent_record(
             by=by,
             participant=participant,
-            kind=kind,
-            form_version="v2.1",
+            form=consent_form(participant.trial, kind),
             given=True,
             recorded_on=on or dt.date.today(),
         )
@@ -279,3 +278,16 @@ def test_only_the_trial_team_may_close_a_referral_for_the_trial(trafford, trial,
             by=supervisor, referral=referral, reason="Allocated to management as usual in trial X"
         )
     assert Referral.objects.unscoped().get(pk=referral.pk).state == "accepted"
+
+
+def test_a_referral_accepted_after_the_trial_database_was_locked_is_not_enrolled(
+    trafford, trial, supervisor, trial_manager
+):
+    from mstoutcomes.trial.lock import trial_lock
+
+    trial_lock(by=trial_manager, trial=trial)  # no one randomised: nothing holds it back
+
+    referral = accept(trafford, supervisor)
+
+    assert referral.state == "accepted"
+    assert not Participant.objects.unscoped().filter(young_person=referral.young_person).exists()

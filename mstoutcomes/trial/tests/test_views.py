@@ -8,7 +8,7 @@ from mstoutcomes.accounts.tests.factories import member
 from mstoutcomes.cases.tests.factories import YoungPersonFactory
 from mstoutcomes.trial.models import Allocation, Participant
 from mstoutcomes.trial.services import participant_enrol
-from mstoutcomes.trial.tests.conftest import make_trial
+from mstoutcomes.trial.tests.conftest import consent_form, make_trial
 
 pytestmark = pytest.mark.django_db
 
@@ -71,9 +71,8 @@ def test_enrol_consent_and_randomise_through_the_pages(client, trial, young_pers
             url,
             {
                 "action": "consent",
-                "consent-kind": kind,
+                "consent-form": consent_form(trial, kind).pk,
                 "consent-given": "yes",
-                "consent-form_version": "v2.1",
                 **dated("consent", "recorded_on", today),
             },
         )
@@ -88,12 +87,12 @@ def test_consent_form_errors_name_the_field(client, trial, young_person, trial_m
     client.force_login(trial_manager)
     response = client.post(
         reverse("trial:participant", args=[trial.code, participant.pk]),
-        {"action": "consent", "consent-kind": "carer_consent"},
+        {"action": "consent"},
     )
     html = response.content.decode()
     assert response.status_code == 400
     assert "Select whether consent was given" in html
-    assert "Enter the version printed on the consent form" in html
+    assert "Select the consent form the family signed" in html
 
 
 @pytest.mark.parametrize(
@@ -101,7 +100,7 @@ def test_consent_form_errors_name_the_field(client, trial, young_person, trial_m
     [
         (
             "consent",
-            {"consent-kind": "carer_consent", "consent-given": "yes", "consent-form_version": "v2"},
+            {"consent-given": "yes"},
             "A consent cannot be dated in the future.",
         ),
         ("eligibility", {"eligibility-eligible": "yes"}, "cannot be confirmed on a date in the"),
@@ -113,6 +112,8 @@ def test_a_future_date_on_the_participant_page_is_refused_and_nothing_is_saved(
 ):
     participant = participant_enrol(by=None, trial=trial, young_person=young_person)
     client.force_login(trial_manager)
+    if action == "consent":
+        fields = {**fields, "consent-form": consent_form(trial, "carer_consent").pk}
     field = {"consent": "recorded_on"}.get(action, "on")
     tomorrow = dt.date.today() + dt.timedelta(days=1)
     response = client.post(
