@@ -180,3 +180,22 @@ def query_new(request: HttpRequest) -> HttpResponse:
         {"form": form, "nav": "quality"},
         status=400 if form.errors else 200,
     )
+
+
+def trial_panel(request: HttpRequest, trial: Any) -> str:
+    """Render the trial dashboard's "Open queries per site" panel ("" when there is none)."""
+    from django.template.loader import render_to_string
+
+    user = request.user
+    if not user_has_perm(user, Perm.VIEW_QUERIES):
+        return ""
+    counts = selectors.open_query_counts(user=user, trial=trial)
+    if not counts:
+        return ""
+    context = {
+        "show": True,
+        "counts": counts,
+        "total": sum(c.live for c in counts),
+        "caption": "Open queries per site",
+    }
+    return render_to_string("quality/_trial_summary.html", context, request=request)

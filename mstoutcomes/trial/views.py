@@ -38,6 +38,7 @@ from mstoutcomes.trial.forms import (
     WithdrawalForm,
 )
 from mstoutcomes.trial.models import ConsentFormVersion, Participant, Trial
+from mstoutcomes.trial.panels import dashboard_panels
 
 
 @perm_required(None)
@@ -237,6 +238,7 @@ def recruitment(request: HttpRequest, code: str) -> HttpResponse:
         request,
         "trial/recruitment.html",
         {
+            "panels": dashboard_panels(request, trial),
             "trial": trial,
             "data": data,
             "rows": rows,
