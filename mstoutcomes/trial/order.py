@@ -202,8 +202,8 @@ def order_breaches(*, trial: Trial, site_ids: Iterable[int] | None = None) -> li
             elif span.first < randomised_on:
                 kind = BEFORE_RANDOMISATION
                 detail = (
-                    f"{what.capitalize()} dated {_day(span.first)}, before randomisation on "
-                    f"{_day(randomised_on)}."
+                    f"{what[0].upper()}{what[1:]} dated {_day(span.first)}, before "
+                    f"randomisation on {_day(randomised_on)}."
                 )
             else:
                 continue
