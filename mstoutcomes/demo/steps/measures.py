@@ -357,6 +357,10 @@ def measures(ctx: DemoContext) -> str:
             decided = _decide(ctx.rng, task, who, ctx.as_of)
             if decided is None or decided[0] == "open":
                 continue
+            day = decided[1]
+            if course is not None and task.schedule != TRIAL_SCHEDULE and day is not None:
+                # Treatment measures never come before randomisation (the protocol order).
+                decided = (decided[0], max(day, course.randomised_on))
             by = research if task.schedule == TRIAL_SCHEDULE else episode.therapist  # type: ignore[union-attr]
             assessment = _assessment(ctx, who, task, decided[0], decided[1], by)
             rows.append((assessment, assessment.scores.get("scales", {})))
