@@ -2,12 +2,16 @@
 
 A referral accepted at a site in a live trial comes here (``referrals.handover.trial_handover``):
 the young person is enrolled and their eligibility recorded from the criteria the referral was
-evaluated against (age and the site's rules), with every criterion's reason. Consent and
-randomisation stay explicit steps taken by people. After randomisation ``participant_randomise``
-calls ``allocation_handover`` in the same transaction: a family allocated to management as usual
-has its referral closed (no MST episode), one allocated to MST waits for a therapist as any
-accepted family does. The seam's treatment rule (``trial.protocol``) stops a therapist being
-allocated to a family before randomisation or in the management-as-usual arm.
+evaluated against (age and the site's rules), with every criterion's reason, and the referral
+waits in the state ``awaiting_trial`` ("Awaiting consent, baseline and randomisation"; closed at
+once as declined when the family is not eligible). Consent and randomisation stay explicit steps
+taken by people; a declined consent or a withdrawal before randomisation closes the waiting
+referral (``close_before_randomisation``, called by the trial's services). After randomisation
+``participant_randomise`` calls ``allocation_handover`` in the same transaction: a family
+allocated to management as usual has its referral closed (no MST episode), one allocated to MST
+moves on to wait for a therapist as any accepted family does. The seam's treatment rule
+(``trial.protocol``) stops a therapist being allocated to a family before randomisation or in the
+management-as-usual arm.
 
 Blinding: the arm is written only on the referral (its history and closing reason), which
 research workers cannot see, and in audit events, which they cannot read.
