@@ -25,6 +25,7 @@ from mstoutcomes.cases.models import (
     ProfessionalMeeting,
     YoungPerson,
 )
+from mstoutcomes.cases.protocol import protocol_gate
 from mstoutcomes.core.audit import diff, snapshot
 from mstoutcomes.core.scoping import scopes_disabled
 from mstoutcomes.core.services import assign_fields, clean_and_save, require
@@ -206,6 +207,17 @@ def agency_involvement_save(
     )
 
 
+def _person(kwargs: dict[str, Any]) -> YoungPerson | None:
+    # The young person a treatment write concerns (protocol_gate's person getter).
+    person = kwargs.get("young_person")
+    return person if isinstance(person, YoungPerson) else None
+
+
+def _episode_person(kwargs: dict[str, Any]) -> YoungPerson | None:
+    episode = kwargs.get("episode")
+    return episode.young_person if isinstance(episode, Episode) else None
+
+
 def _check_episode_staff(episode: Episode, site_id: int) -> None:
     errors = {}
     if episode.therapist_id and not user_has_perm(episode.therapist, Perm.EDIT_CASE, site=site_id):
@@ -230,6 +242,7 @@ def _schedule_after(
     events.episode_anchors_after(by=by, young_person=person, captured=before, request=request)
 
 
+@protocol_gate("cases.episode.open", _person)
 @transaction.atomic
 def episode_open(
     *,
@@ -266,6 +279,7 @@ def episode_open(
     return episode
 
 
+@protocol_gate("cases.episode.update", _episode_person)
 @transaction.atomic
 def episode_update(
     *,
@@ -389,6 +403,7 @@ def _case_record_save(
     return instance
 
 
+@protocol_gate("cases.desired_outcome.save", _person)
 @transaction.atomic
 def desired_outcome_save(
     *,
@@ -410,6 +425,7 @@ def desired_outcome_save(
     )
 
 
+@protocol_gate("cases.overarching_goal.save", _person)
 @transaction.atomic
 def overarching_goal_save(
     *,
@@ -431,6 +447,7 @@ def overarching_goal_save(
     )
 
 
+@protocol_gate("cases.intermediate_goal.save", _person)
 @transaction.atomic
 def intermediate_goal_save(
     *,
@@ -452,6 +469,7 @@ def intermediate_goal_save(
     )
 
 
+@protocol_gate("cases.contact.save", _person)
 @transaction.atomic
 def contact_save(
     *,
@@ -473,6 +491,7 @@ def contact_save(
     )
 
 
+@protocol_gate("cases.professional_meeting.save", _person)
 @transaction.atomic
 def professional_meeting_save(
     *,

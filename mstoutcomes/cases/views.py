@@ -32,6 +32,7 @@ from mstoutcomes.cases.forms import (
     YoungPersonForm,
 )
 from mstoutcomes.cases.models import YoungPerson
+from mstoutcomes.cases.protocol import Check, Refusal, refusal_for
 from mstoutcomes.core.forms import ServiceForm
 
 
@@ -76,6 +77,7 @@ def young_person_detail(request: HttpRequest, study_id: str) -> HttpResponse:
         "can_edit": user_has_perm(request.user, Perm.EDIT_CASE, site=person.site_id),
         "can_manage": user_has_perm(request.user, Perm.MANAGE_EPISODES, site=person.site_id),
         "can_view_treatment": user_has_perm(request.user, Perm.VIEW_TREATMENT, site=person.site_id),
+        "treatment_refusal": _treatment_refusal(request, person),
         "audit_events": selectors.audit_events_for_young_person(user=request.user, person=person)[
             :100
         ],
@@ -235,6 +237,17 @@ def episode_discharge(request: HttpRequest, study_id: str, pk: int) -> HttpRespo
 # Family goals, contacts and professional meetings.
 
 
+def _treatment_refusal(request: HttpRequest, person: YoungPerson) -> Refusal | None:
+    """Why treatment may not be recorded for this young person now (only to those who see it).
+
+    The services enforce the rule; pages use this to hide the actions it would refuse. The
+    message can name the trial arm, so it is only worked out for users who see treatment.
+    """
+    if not user_has_perm(request.user, Perm.VIEW_TREATMENT, site=person.site_id):
+        return None
+    return refusal_for(person, Check.TREATMENT)
+
+
 def _treatment_person(request: HttpRequest, study_id: str) -> YoungPerson:
     person = selectors.young_person_get_visible(user=request.user, study_id=study_id)
     if not user_has_perm(request.user, Perm.VIEW_TREATMENT, site=person.site_id):
@@ -249,6 +262,7 @@ def goals(request: HttpRequest, study_id: str) -> HttpResponse:
     context = {
         "person": person,
         "can_edit": user_has_perm(request.user, Perm.EDIT_CASE, site=person.site_id),
+        "treatment_refusal": _treatment_refusal(request, person),
         "nav": "caseload",
         **selectors.goals_for_person(user=request.user, person=person),
     }
@@ -321,6 +335,7 @@ def contacts(request: HttpRequest, study_id: str) -> HttpResponse:
     context = {
         "person": person,
         "can_edit": user_has_perm(request.user, Perm.EDIT_CASE, site=person.site_id),
+        "treatment_refusal": _treatment_refusal(request, person),
         "nav": "caseload",
         **selectors.contacts_and_meetings(user=request.user, person=person, today=today()),
     }

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from mstoutcomes.accounts.models import Site
-from mstoutcomes.referrals import charts, codes, selectors
+from mstoutcomes.referrals import charts, codes, demand, selectors
 
 
 @dataclass(frozen=True)
@@ -48,6 +48,7 @@ def build(*, site: Site, as_of: dt.date) -> dict[str, Any]:
         ]
     mix = [{"Agency": a, "Band": codes.BANDS[b], "Referrals": c} for (a, b), c in n["mix"]]
     median = n["median_wait_days"]
+    awaiting = demand.awaiting_randomisation(site.pk)
     sections = [
         Section(
             "Referrals received each month, by agency",
@@ -59,6 +60,8 @@ def build(*, site: Site, as_of: dt.date) -> dict[str, Any]:
             charts.horizontal_bar(funnel, label="Stage", value="Families", title="Funnel"),
             ("Stage", "Families"),
             [(r["Stage"], r["Families"]) for r in funnel],
+            # Accepted trial families not yet randomised are not MST starts: their own line.
+            note=f"{awaiting.line}." if awaiting.families else "",
         ),
         Section(
             "Why referrals were declined or signposted",
@@ -86,4 +89,9 @@ def build(*, site: Site, as_of: dt.date) -> dict[str, Any]:
             [(r["Agency"], r["Band"], r["Referrals"]) for r in mix],
         ),
     ]
-    return {"sections": sections, "funnel": n["funnel"], "median_wait_days": median}
+    return {
+        "sections": sections,
+        "funnel": n["funnel"],
+        "median_wait_days": median,
+        "awaiting": awaiting,
+    }

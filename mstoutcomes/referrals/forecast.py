@@ -95,6 +95,13 @@ def _place_events(loads: list[TherapistLoad], as_of: dt.date) -> list[tuple[dt.d
     return events
 
 
+def next_place(loads: list[TherapistLoad], as_of: dt.date) -> dt.date | None:
+    """Return when the next place frees up: today if a therapist has room, else the earliest
+    expected end of an open episode that brings a therapist below their cap (None: no team)."""
+    events = _place_events(loads, as_of)
+    return min(day for day, _ in events) if events else None
+
+
 def _add_days(date: dt.date, months: int) -> dt.date:
     return date + dt.timedelta(days=round(months * 30.44))
 

@@ -16,7 +16,7 @@ from mstoutcomes.accounts.selectors import staff_with_role
 from mstoutcomes.cases.models import Episode, YoungPerson
 from mstoutcomes.core.dates import add_months
 from mstoutcomes.core.identifiers import normalise_postcode_district
-from mstoutcomes.referrals import casemix, forecast
+from mstoutcomes.referrals import casemix, demand, forecast
 from mstoutcomes.referrals.config import SiteRules, rules_for_site
 from mstoutcomes.referrals.models import Notification, PanelMeeting, Referral, TherapistCapacity
 from mstoutcomes.referrals.workflow import State
@@ -25,6 +25,7 @@ RECEIVED_STATES = [s.value for s in State if s != State.DRAFT]
 # Accepted by the panel (at a trial site, randomisation may then allocate usual services).
 ACCEPTED_STATES = [
     State.ACCEPTED.value,
+    State.AWAITING_TRIAL.value,
     State.WAITING_LIST.value,
     State.ALLOCATED.value,
     State.USUAL_SERVICES.value,
@@ -204,7 +205,50 @@ def capacity_forecast(*, site: Site, as_of: dt.date, weeks: int = 12) -> dict[st
         "capacities": capacities,
         "waiting_rows": rows,
         "rules": rules,
+        # Trial families not yet randomised: their own line, never MST starts or a therapist.
+        "awaiting": demand.awaiting_randomisation(site.pk),
     }
+
+
+@dataclass(frozen=True)
+class NextMstStart:
+    """When a family randomised to MST today could start, for pacing a trial's recruitment."""
+
+    as_of: dt.date
+    next_place_on: dt.date | None  # the next place to free up (today if a therapist has room)
+    forecast_start: dt.date | None  # behind the families already waiting; None: beyond horizon
+    families_ahead: int
+    horizon_weeks: int
+
+    @property
+    def wait_days(self) -> int | None:
+        return None if self.forecast_start is None else (self.forecast_start - self.as_of).days
+
+    def too_long(self, max_wait_days: int) -> bool:
+        return self.wait_days is None or self.wait_days > max_wait_days
+
+
+def next_mst_start(*, site: Site | int, as_of: dt.date, weeks: int = 26) -> NextMstStart:
+    """Forecast the start of a family allocated to MST now: it joins the back of the queue."""
+    site = site if isinstance(site, Site) else Site.objects.get(pk=site)
+    data = capacity_forecast(site=site, as_of=as_of, weeks=weeks)
+    loads: list[forecast.TherapistLoad] = data["loads"]
+    queue = [row["forecast"].family for row in data["waiting_rows"]]
+    newcomer = forecast.WaitingFamily(0, "Randomised to MST today", as_of)
+    result = forecast.forecast(
+        loads=loads,
+        waiting=[*queue, newcomer],
+        as_of=as_of,
+        weeks=weeks,
+        episode_months=data["rules"].expected_episode_months,
+    )
+    return NextMstStart(
+        as_of=as_of,
+        next_place_on=forecast.next_place(loads, as_of),
+        forecast_start=result.waiting[-1].forecast_start,
+        families_ahead=len(queue),
+        horizon_weeks=weeks,
+    )
 
 
 # -- case mix ---------------------------------------------------------------------------------
@@ -264,6 +308,7 @@ def case_mix_for_site(*, site: Site, as_of: dt.date, rules: SiteRules | None = N
         "since": since,
         "rules": rules,
         "suggestions": [(s, by_pk[s.case.key]) for s in suggestions],
+        "awaiting": demand.awaiting_randomisation(site.pk),
     }
 
 

@@ -17,6 +17,7 @@ from mstoutcomes.accounts.permissions import Perm, grants_for, user_has_perm
 from mstoutcomes.accounts.services import audit_record
 from mstoutcomes.cases import services as case_services
 from mstoutcomes.cases.models import Episode, YoungPerson
+from mstoutcomes.cases.protocol import protocol_gate
 from mstoutcomes.core.audit import diff, snapshot
 from mstoutcomes.core.dates import today
 from mstoutcomes.core.identifiers import normalise_postcode_district
@@ -34,7 +35,7 @@ from mstoutcomes.referrals.models import (
     TherapistCapacity,
 )
 from mstoutcomes.referrals.selectors import find_possible_duplicates
-from mstoutcomes.referrals.workflow import State, check_transition
+from mstoutcomes.referrals.workflow import CLOSED, State, check_transition
 
 DRAFT_FIELDS = (
     "referrer_name",
@@ -78,6 +79,7 @@ ACTIONS = {
     State.SIGNPOSTED: "signposted",
     State.WITHDRAWN: "withdrawn",
     State.USUAL_SERVICES: "allocated_usual_services",
+    State.AWAITING_TRIAL: "awaiting_trial",
 }
 
 
@@ -361,6 +363,36 @@ def referral_consent_override(
 
 
 @transaction.atomic
+def referral_consent_given(
+    *, by: User | None, referral: Referral, notes: str = "", request: HttpRequest | None = None
+) -> Referral:
+    """Record that a carer whose consent to share was pending (or refused) has now given it."""
+    require(
+        _may(by, Perm.RUN_PANEL, referral.site_id),
+        "You cannot record consent on referrals at this site.",
+    )
+    _lock(referral)
+    if referral.consent_share:
+        raise ValidationError("The carer's consent to share is already recorded.")
+    if State(referral.state) in CLOSED:
+        raise ValidationError(
+            f"This referral is {referral.state_label.lower()}, so its consent can no longer change."
+        )
+    before = referral.consent_share
+    referral.consent_share = True
+    referral.save(update_fields=["consent_share", "updated_at"])
+    _audit(
+        by,
+        "consent_given",
+        referral,
+        changes={"consent_share": [before, True]},
+        data={"notes": notes.strip()},
+        request=request,
+    )
+    return referral
+
+
+@transaction.atomic
 def referral_ready_for_panel(
     *, by: User | None, referral: Referral, request: HttpRequest | None = None
 ) -> Referral:
@@ -524,6 +556,11 @@ def _decision_message(referral: Referral) -> str:
             f"{referral.get_decision_reason_display().lower()}."
         ),
         State.ALLOCATED: f"{referral.reference} ({name}) has started MST.",
+        State.AWAITING_TRIAL: (
+            f"{referral.reference} ({name}) was accepted and handed to the trial: it waits for "
+            f"consent, the baseline assessments and randomisation before any therapist is "
+            f"allocated."
+        ),
         State.WITHDRAWN: f"{referral.reference} ({name}) was withdrawn.",
     }
     return messages.get(State(referral.state), f"{referral.reference}: {referral.state_label}.")
@@ -579,6 +616,12 @@ def therapist_load(*, site: Site | int, therapist: User) -> tuple[int, int]:
     return open_cases, effective_cap(capacity.caseload_cap, float(capacity.fte))
 
 
+def _referral_person(kwargs: dict[str, Any]) -> YoungPerson | None:
+    referral = kwargs.get("referral")
+    return referral.young_person if isinstance(referral, Referral) else None
+
+
+@protocol_gate("referrals.referral.allocate", _referral_person)
 @transaction.atomic
 def referral_allocate(
     *,
@@ -591,7 +634,8 @@ def referral_allocate(
 ) -> Episode:
     """Allocate an accepted or waiting family to a therapist, opening their MST episode.
 
-    A therapist at their cap is refused unless an override reason is recorded.
+    A therapist at their cap is refused unless an override reason is recorded. The protocol's
+    treatment rules (a trial participant not randomised to MST) refuse it, audited, first.
     """
     _require_panel(by, referral)
     require(
@@ -599,11 +643,6 @@ def referral_allocate(
     )
     _lock(referral)
     check_transition(referral.state, State.ALLOCATED)
-    from mstoutcomes.trial.handover import allocation_refusal
-
-    refusal = allocation_refusal(referral)
-    if refusal:
-        raise ValidationError({"therapist": refusal})
     # Lock the therapist's row so two allocations cannot both take their last place.
     User.objects.select_for_update().filter(pk=therapist.pk).first()
     open_cases, cap = therapist_load(site=referral.site, therapist=therapist)
@@ -670,6 +709,84 @@ def referral_close_for_trial(
         by=by,
         reason=reason,
         data={"closed_by": "trial", "on": (day or today()).isoformat()},
+        request=request,
+        update_fields=["decision_notes"],
+    )
+    _notify_referrer(
+        referral,
+        f"{referral.reference} ({referral.full_name}) will not start MST: {reason[0].lower()}"
+        f"{reason[1:]}.",
+    )
+    return referral
+
+
+def _require_trial(by: User | None, referral: Referral) -> None:
+    # The trial moves a referral on behalf of the panel (hand-over) or the randomiser.
+    require(
+        _may(by, Perm.RANDOMISE, referral.site_id) or _may(by, Perm.RUN_PANEL, referral.site_id),
+        "Not permitted.",
+    )
+
+
+@transaction.atomic
+def referral_await_trial(
+    *, by: User | None, referral: Referral, trial: str, request: HttpRequest | None = None
+) -> Referral:
+    """Hold an accepted referral for the trial's consent, baseline and randomisation.
+
+    Called by the trial when it enrols an eligible family (never from a view); until the trial
+    moves it on, no therapist can be allocated and demand counts it as awaiting randomisation.
+    """
+    _require_trial(by, referral)
+    _lock(referral)
+    _move(
+        referral,
+        State.AWAITING_TRIAL,
+        by=by,
+        reason=f"Handed to trial {trial} for consent, baseline and randomisation",
+        data={"trial": trial},
+        request=request,
+    )
+    return referral
+
+
+@transaction.atomic
+def referral_trial_randomised_to_mst(
+    *, by: User | None, referral: Referral, reason: str, request: HttpRequest | None = None
+) -> Referral:
+    """Move a referral the trial randomised to MST on to wait for a therapist (accepted)."""
+    _require_trial(by, referral)
+    _lock(referral)
+    _move(referral, State.ACCEPTED, by=by, reason=reason, data={"by": "trial"}, request=request)
+    _notify_referrer(
+        referral,
+        f"{referral.reference} ({referral.full_name}) was randomised to MST and is waiting for a "
+        f"therapist.",
+    )
+    return referral
+
+
+@transaction.atomic
+def referral_trial_exit(
+    *,
+    by: User | None,
+    referral: Referral,
+    reason: str,
+    not_eligible: bool = False,
+    request: HttpRequest | None = None,
+) -> Referral:
+    """Close a referral waiting for the trial: not eligible (declined) or consent refused or
+    withdrawn before randomisation (withdrawn), with the trial's plain reason."""
+    _require_trial(by, referral)
+    _lock(referral)
+    target = State.DECLINED if not_eligible else State.WITHDRAWN
+    referral.decision_notes = "\n".join(filter(None, [referral.decision_notes, reason]))
+    _move(
+        referral,
+        target,
+        by=by,
+        reason=reason,
+        data={"closed_by": "trial"},
         request=request,
         update_fields=["decision_notes"],
     )

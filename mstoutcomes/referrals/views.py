@@ -19,6 +19,7 @@ from mstoutcomes.accounts.models import Agency, Site
 from mstoutcomes.accounts.permissions import Perm, grants_for, user_has_perm
 from mstoutcomes.accounts.selectors import sites_for
 from mstoutcomes.cases.models import YoungPerson
+from mstoutcomes.cases.protocol import Check, Refusal, refusal_for
 from mstoutcomes.core.dates import today
 from mstoutcomes.referrals import dashboard, selectors, services
 from mstoutcomes.referrals.forms import (
@@ -179,9 +180,19 @@ def referral_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "duplicates": selectors.possible_duplicates_for(user=request.user, referral=referral),
         "can_panel": user_has_perm(request.user, Perm.RUN_PANEL, site=site),
         "can_override": user_has_perm(request.user, Perm.OVERRIDE_CONSENT, site=site),
+        "allocation_refusal": _allocation_refusal(request, referral),
         "nav": "referrals",
     }
     return render(request, "referrals/detail.html", context)
+
+
+def _allocation_refusal(request: HttpRequest, referral: Referral) -> Refusal | None:
+    """Why no therapist may be allocated now (the trial's order); the service enforces it."""
+    if referral.young_person is None or not user_has_perm(
+        request.user, Perm.RUN_PANEL, site=referral.site_id
+    ):
+        return None
+    return refusal_for(referral.young_person, Check.TREATMENT)
 
 
 @require_POST
@@ -194,6 +205,14 @@ def referral_step(request: HttpRequest, pk: int, step: str) -> HttpResponse:
             services.referral_screen(by=request.user, referral=referral, request=request)
         elif step == "ready":
             services.referral_ready_for_panel(by=request.user, referral=referral, request=request)
+        elif step == "consent":
+            services.referral_consent_given(
+                by=request.user,
+                referral=referral,
+                notes=request.POST.get("notes", ""),
+                request=request,
+            )
+            messages.success(request, "Consent to share information recorded as given.")
         elif step == "link":
             person = get_object_or_404(
                 YoungPerson.objects.visible_to(request.user),

@@ -22,6 +22,9 @@ class State(StrEnum):
     WITHDRAWN = "withdrawn"
     # At a trial site: accepted by the panel, then randomised to management as usual.
     USUAL_SERVICES = "usual_services"
+    # At a trial site: accepted and handed to the trial, waiting for consent, the baseline
+    # assessments and randomisation (no therapist can be allocated yet).
+    AWAITING_TRIAL = "awaiting_trial"
 
 
 LABELS: dict[State, str] = {
@@ -35,7 +38,8 @@ LABELS: dict[State, str] = {
     State.DECLINED: "Declined",
     State.SIGNPOSTED: "Signposted elsewhere",
     State.WITHDRAWN: "Withdrawn",
-    State.USUAL_SERVICES: "Allocated to usual services (trial)",
+    State.USUAL_SERVICES: "Management as usual (trial)",
+    State.AWAITING_TRIAL: "Awaiting consent, baseline and randomisation",
 }
 
 S = State
@@ -47,7 +51,12 @@ TRANSITIONS: dict[State, frozenset[State]] = {
     S.READY_FOR_PANEL: frozenset(
         {S.ACCEPTED, S.WAITING_LIST, S.DECLINED, S.SIGNPOSTED, S.WITHDRAWN}
     ),
-    S.ACCEPTED: frozenset({S.ALLOCATED, S.WAITING_LIST, S.WITHDRAWN, S.USUAL_SERVICES}),
+    S.ACCEPTED: frozenset(
+        {S.ALLOCATED, S.WAITING_LIST, S.WITHDRAWN, S.USUAL_SERVICES, S.AWAITING_TRIAL}
+    ),
+    # Randomised to MST: waits for a therapist (accepted); to management as usual: usual
+    # services; not eligible for the trial: declined; consent refused or withdrawn: withdrawn.
+    S.AWAITING_TRIAL: frozenset({S.ACCEPTED, S.USUAL_SERVICES, S.DECLINED, S.WITHDRAWN}),
     S.WAITING_LIST: frozenset({S.ACCEPTED, S.ALLOCATED, S.DECLINED, S.WITHDRAWN, S.USUAL_SERVICES}),
     S.ALLOCATED: frozenset(),
     S.DECLINED: frozenset(),

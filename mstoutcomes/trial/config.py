@@ -29,6 +29,10 @@ Example (mstoutcomes/trial/config/start-demo.toml)::
     [blocks]
     multiples = [1, 2, 3]              # block sizes are these multiples of the ratio sum
 
+    [recruitment]
+    target_per_site_month = 2
+    max_wait_days = 14                 # longest wait for a therapist after randomisation to MST
+
     [minimisation]
     imbalance = "range"                # or "variance"
     weights = { site = 1.0, sex = 1.0, age_band = 1.0 }
@@ -74,6 +78,14 @@ class TrialSpec:
     p_preferred: float = 0.8
     test_mode: bool = False
     target_per_site_month: int = 0
+    # The longest a family randomised to MST should wait for a therapist (the randomise page
+    # warns when the next free place is further away).
+    max_wait_days: int = 14
+
+    @property
+    def mst_share(self) -> float:
+        """The share of families the allocation ratio sends to MST (every arm but the reference)."""
+        return 1 - self.reference_arm.ratio / self.ratio_sum
 
     @property
     def arm_codes(self) -> tuple[str, ...]:
@@ -127,7 +139,10 @@ class TrialSpec:
                 "weights": dict(self.weights),
                 "p_preferred": self.p_preferred,
             },
-            "recruitment": {"target_per_site_month": self.target_per_site_month},
+            "recruitment": {
+                "target_per_site_month": self.target_per_site_month,
+                "max_wait_days": self.max_wait_days,
+            },
         }
 
 
@@ -201,8 +216,12 @@ def parse_trial_config(data: dict[str, Any]) -> TrialSpec:
     target = data.get("recruitment", {}).get("target_per_site_month", 0)
     if not isinstance(target, int) or isinstance(target, bool) or target < 0:
         raise TrialConfigError("recruitment: 'target_per_site_month' must be a whole number ≥ 0.")
+    max_wait = data.get("recruitment", {}).get("max_wait_days", 14)
+    if not isinstance(max_wait, int) or isinstance(max_wait, bool) or max_wait < 0:
+        raise TrialConfigError("recruitment: 'max_wait_days' must be a whole number of days ≥ 0.")
     return TrialSpec(
         target_per_site_month=target,
+        max_wait_days=max_wait,
         code=_require(data, "code", str, "trial"),
         title=_require(data, "title", str, "trial"),
         registration=str(data.get("registration", "")),

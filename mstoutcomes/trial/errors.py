@@ -31,3 +31,9 @@ class ListExhausted(RandomisationError):
 
 class InvalidAllocationDate(RandomisationError):
     code = "invalid_date"
+
+
+class BaselineIncomplete(RandomisationError):
+    """The trial's baseline assessments are not all completed (and no waiver was given)."""
+
+    code = "baseline_incomplete"

@@ -2,12 +2,16 @@
 
 A referral accepted at a site in a live trial comes here (``referrals.handover.trial_handover``):
 the young person is enrolled and their eligibility recorded from the criteria the referral was
-evaluated against (age and the site's rules), with every criterion's reason. Consent and
-randomisation stay explicit steps taken by people. After randomisation ``participant_randomise``
-calls ``allocation_handover`` in the same transaction: a family allocated to management as usual
-has its referral closed (no MST episode), one allocated to MST waits for a therapist as any
-accepted family does, and ``allocation_refusal`` stops a therapist being allocated to a family
-in the management-as-usual arm.
+evaluated against (age and the site's rules), with every criterion's reason, and the referral
+waits in the state ``awaiting_trial`` ("Awaiting consent, baseline and randomisation"; closed at
+once as declined when the family is not eligible). Consent and randomisation stay explicit steps
+taken by people; a declined consent or a withdrawal before randomisation closes the waiting
+referral (``close_before_randomisation``, called by the trial's services). After randomisation
+``participant_randomise`` calls ``allocation_handover`` in the same transaction: a family
+allocated to management as usual has its referral closed (no MST episode), one allocated to MST
+moves on to wait for a therapist as any accepted family does. The seam's treatment rule
+(``trial.protocol``) stops a therapist being allocated to a family before randomisation or in the
+management-as-usual arm.
 
 Blinding: the arm is written only on the referral (its history and closing reason), which
 research workers cannot see, and in audit events, which they cannot read.
@@ -31,7 +35,8 @@ if TYPE_CHECKING:
     from mstoutcomes.referrals.models import Referral
 
 # Referral states from which a trial result may still move the referral.
-OPEN_STATES = ("accepted", "waiting_list")
+OPEN_STATES = ("accepted", "waiting_list", "awaiting_trial")
+AWAITING = "awaiting_trial"
 
 
 def live_trial_for(site: Site | int) -> Trial | None:
@@ -107,6 +112,7 @@ def referral_to_trial(*, by: User | None, referral: Referral, trial: Trial) -> P
             notes=notes,
             criteria=criteria,
         )
+    _hold_for_trial(by, referral, participant, trial)
     audit_record(
         actor=by,
         action="trial.participant.handed_over",
@@ -136,6 +142,46 @@ def referral_handed_over(*, by: User | None, referral: Referral) -> HandedOver:
     return HandedOver(trial=trial.code if trial else None, enrolled=participant is not None)
 
 
+def _hold_for_trial(
+    by: User | None, referral: Referral, participant: Participant, trial: Trial
+) -> None:
+    """Hold the accepted referral for the trial; close it at once if the family is not eligible."""
+    from mstoutcomes.referrals.services import referral_await_trial, referral_trial_exit
+
+    if referral.state != "accepted" or Allocation.objects.filter(participant=participant).exists():
+        return
+    referral_await_trial(by=by, referral=referral, trial=trial.code)
+    if participant.is_eligible is False:
+        referral_trial_exit(
+            by=by,
+            referral=referral,
+            reason=f"Not eligible for trial {trial.code}",
+            not_eligible=True,
+        )
+
+
+def close_before_randomisation(
+    *, by: User | None, participant: Participant, reason: str, not_eligible: bool = False
+) -> list[Referral]:
+    """Close the referrals still waiting for the trial when a family leaves before randomisation.
+
+    Called by the trial's services when eligibility is refused, consent is declined or the
+    family withdraws, before any allocation; referrals already moved on are left alone.
+    """
+    if (
+        participant.trial.is_test_mode
+        or Allocation.objects.filter(participant=participant).exists()
+    ):
+        return []
+    from mstoutcomes.referrals.services import referral_trial_exit
+
+    return [
+        referral_trial_exit(by=by, referral=referral, reason=reason, not_eligible=not_eligible)
+        for referral in _open_referrals(participant)
+        if referral.state == AWAITING
+    ]
+
+
 def _open_referrals(participant: Participant) -> list[Referral]:
     from mstoutcomes.referrals.models import Referral
 
@@ -162,7 +208,18 @@ def allocation_handover(
     trial = allocation.trial
     participant = allocation.participant
     if allocation.arm != trial.spec.reference_arm.code:
-        return []  # MST: the referral waits for a therapist (referral_allocate opens the episode)
+        # MST: the referral waits for a therapist (referral_allocate opens the episode).
+        from mstoutcomes.referrals.services import referral_trial_randomised_to_mst
+
+        for referral in _open_referrals(participant):
+            if referral.state == AWAITING:
+                referral_trial_randomised_to_mst(
+                    by=by,
+                    referral=referral,
+                    reason=f"Randomised to MST in trial {trial.code}",
+                    request=request,
+                )
+        return []
     from mstoutcomes.referrals.services import referral_close_for_trial
 
     closed = []
@@ -177,25 +234,3 @@ def allocation_handover(
             )
         )
     return closed
-
-
-def allocation_refusal(referral: Referral) -> str | None:
-    """Return why a therapist may not be allocated to this referral's family, or None."""
-    if referral.young_person_id is None:
-        return None
-    allocation = (
-        Allocation.objects.filter(
-            participant__young_person=referral.young_person_id,
-            participant__site=referral.site_id,
-            is_test=False,
-        )
-        .select_related("trial")
-        .first()
-    )
-    if allocation is None or allocation.arm != allocation.trial.spec.reference_arm.code:
-        return None
-    return (
-        f"{referral.young_person.study_id if referral.young_person else referral.reference} was "
-        f"allocated to management as usual in trial {allocation.trial.code}, so they cannot be "
-        f"allocated an MST therapist."
-    )

@@ -70,6 +70,7 @@ def lock_rule(young_person: YoungPerson) -> Refusal | None:
 
 def subscribe_rules() -> None:
     """Register the trial's rules with the seam (called from TrialConfig.ready)."""
+    from mstoutcomes.referrals.demand import set_mst_share_provider
     from mstoutcomes.referrals.handover import subscribe_referral_handover
     from mstoutcomes.trial.handover import referral_handed_over
 
@@ -77,3 +78,13 @@ def subscribe_rules() -> None:
     subscribe_referral_handover(name="trial", listener=referral_handed_over)
     subscribe(Check.TREATMENT, treatment_rule)
     subscribe(Check.DATA, lock_rule)
+    # Demand at a trial site: the share of families awaiting randomisation expected to start MST.
+    set_mst_share_provider(site_mst_share)
+
+
+def site_mst_share(site_id: int) -> float | None:
+    """The MST share of the allocation ratio of the live trial a site recruits to (or None)."""
+    from mstoutcomes.trial.handover import live_trial_for
+
+    trial = live_trial_for(site_id)
+    return None if trial is None else trial.spec.mst_share

@@ -195,6 +195,27 @@ def data_collection_stops(
     return stops
 
 
+RECEIVED_MST = "Received MST"
+
+
+def _treatment_recorded(trial: Trial, cut_off: dt.date) -> tuple[set[int], set[int]]:
+    """Return (young people with an MST episode started, with any MST treatment recorded) by the
+    cut-off: episodes, contacts or goals. Three queries."""
+    from mstoutcomes.cases.models import Contact, OverarchingGoal
+
+    in_trial = {"young_person__trial_participations__trial": trial}
+    started = set(
+        Episode.objects.unscoped()
+        .filter(**in_trial, start_date__lte=cut_off)
+        .values_list("young_person_id", flat=True)
+    )
+    contacted = Contact.objects.unscoped().filter(**in_trial, date__lte=cut_off)
+    goals = OverarchingGoal.objects.unscoped().filter(**in_trial, agreed_on__lte=cut_off)
+    treated = started | set(contacted.values_list("young_person_id", flat=True))
+    treated |= set(goals.values_list("young_person_id", flat=True))
+    return started, treated
+
+
 def consort_dispositions(
     *, trial: Trial, cut_off: dt.date, site_id: int | None = None
 ) -> list[Disposition]:
@@ -212,11 +233,7 @@ def consort_dispositions(
     )
     if site_id is not None:
         participants = participants.filter(site_id=site_id)
-    started = set(
-        Episode.objects.unscoped()
-        .filter(young_person__trial_participations__trial=trial)
-        .values_list("young_person_id", flat=True)
-    )
+    started, treated = _treatment_recorded(trial, cut_off)
     points = follow_up_points()
     recorded = _recorded_at_follow_up(trial, points, cut_off)
     reference = trial.spec.reference_arm.code
@@ -242,8 +259,10 @@ def consort_dispositions(
             )
             out.append(Disposition(p.young_person.study_id, excluded_reason=reason))
             continue
+        # From the treatment actually recorded, never copied from the allocation.
         if allocation.arm == reference:
-            received, why_not = True, ""
+            received = p.young_person_id not in treated
+            why_not = "" if received else RECEIVED_MST
         else:
             received = p.young_person_id in started
             why_not = (
@@ -660,3 +679,17 @@ def lock_history(*, trial: Trial) -> QuerySet[Any]:
         .select_related("by", "request__by")
         .order_by("-at", "-pk")
     )
+
+
+def order_breaches_visible_to(*, user: Any, trial: Trial) -> list[Any]:
+    """Records that break the protocol order at the sites where the user may see deviations.
+
+    They name the arm (management as usual), so only users who also see treatment get them.
+    """
+    from mstoutcomes.trial.order import order_breaches
+
+    sites = site_ids_with_perm(user, Perm.VIEW_DEVIATIONS) & site_ids_with_perm(
+        user, Perm.VIEW_TREATMENT
+    )
+    own = [site.pk for site in trial.sites.filter(pk__in=sites)]
+    return order_breaches(trial=trial, site_ids=own) if own else []

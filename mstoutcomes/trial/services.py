@@ -31,6 +31,7 @@ from mstoutcomes.trial.config import TrialSpec
 from mstoutcomes.trial.drbg import Drbg
 from mstoutcomes.trial.errors import (
     AlreadyRandomised,
+    BaselineIncomplete,
     InvalidAllocationDate,
     ListExhausted,
     NoConsent,
@@ -44,6 +45,8 @@ from mstoutcomes.trial.models import (
     ConsentFormVersion,
     ConsentKind,
     ConsentRecord,
+    DeviationCategory,
+    DeviationSeverity,
     Method,
     Participant,
     ProtocolDeviation,
@@ -51,6 +54,7 @@ from mstoutcomes.trial.models import (
     Trial,
     Withdrawal,
 )
+from mstoutcomes.trial.order import baseline_missing
 
 
 def _participant_person(kwargs: dict[str, Any]) -> YoungPerson:
@@ -233,6 +237,15 @@ def eligibility_record(
         site=participant.site,
         data=data,
     )
+    if not eligible:
+        from mstoutcomes.trial.handover import close_before_randomisation
+
+        close_before_randomisation(
+            by=by,
+            participant=participant,
+            reason=f"Not eligible for trial {participant.trial.code}",
+            not_eligible=True,
+        )
     return participant
 
 
@@ -310,6 +323,14 @@ def consent_record(
         },
         request=request,
     )
+    if not given and kind in REQUIRED_CONSENTS:
+        from mstoutcomes.trial.handover import close_before_randomisation
+
+        close_before_randomisation(
+            by=by,
+            participant=participant,
+            reason=f"{ConsentKind(kind).label} was declined for trial {participant.trial.code}",
+        )
     return record
 
 
@@ -330,6 +351,13 @@ def withdrawal_record(
         obj=withdrawal,
         site=participant.site,
         data={"level": level, "young_person": participant.young_person.study_id},
+    )
+    from mstoutcomes.trial.handover import close_before_randomisation
+
+    close_before_randomisation(
+        by=by,
+        participant=participant,
+        reason=f"The family withdrew from trial {participant.trial.code} before randomisation",
     )
     return withdrawal
 
@@ -398,8 +426,14 @@ def participant_randomise(
     participant: Participant,
     request: HttpRequest | None = None,
     at: dt.datetime | None = None,
+    baseline_waiver_reason: str = "",
 ) -> Allocation:
     """Randomise a consented, eligible participant, exactly once; refusals are audited.
+
+    Baseline comes before randomisation: it is refused (``BaselineIncomplete``, naming what is
+    missing) until every baseline task of the trial schedule has a completed assessment, unless
+    ``baseline_waiver_reason`` is given; then the randomisation goes ahead and a minor protocol
+    deviation recording the missing items and the reason is saved in the same transaction.
 
     ``at`` records a randomisation made earlier (the demo's history, or entering one done by
     telephone): it is refused in the future, before the consents it needs, or before the last
@@ -415,6 +449,14 @@ def participant_randomise(
         with transaction.atomic():
             locked = Participant.objects.unscoped().select_for_update().get(pk=participant.pk)
             _check_ready(locked)
+            missing = baseline_missing(locked)
+            waiver = baseline_waiver_reason.strip()
+            if missing and not waiver:
+                raise BaselineIncomplete(
+                    f"{locked.young_person.study_id}'s baseline assessments are not complete. "
+                    f"Still missing: {'; '.join(missing)}. Complete them first, or give a "
+                    f"reason to randomise without them (recorded as a protocol deviation)."
+                )
             schedule_before = _schedule_before(locked)
             trial = locked.trial
             if trial.method == Method.BLOCKS:
@@ -457,6 +499,8 @@ def participant_randomise(
                 },
                 request=request,
             )
+            if missing:
+                _baseline_waiver_deviation(by, locked, allocated_at, missing, waiver, request)
             _warn_if_low(by, trial, stratum, details)
             # Randomisation anchors the trial's follow-up schedule: record the new due dates.
             from mstoutcomes.measures.services import schedule_recompute
@@ -480,6 +524,42 @@ def participant_randomise(
             request=request,
         )
         raise
+
+
+def _baseline_waiver_deviation(
+    by: User,
+    participant: Participant,
+    allocated_at: dt.datetime,
+    missing: list[str],
+    reason: str,
+    request: HttpRequest | None,
+) -> ProtocolDeviation:
+    """Record randomisation without a complete baseline as a minor deviation (same transaction)."""
+    day = timezone.localdate(allocated_at)
+    deviation = ProtocolDeviation(
+        trial=participant.trial,
+        participant=participant,
+        site=participant.site,
+        occurred_on=day,
+        identified_on=day,
+        category=DeviationCategory.RANDOMISATION,
+        severity=DeviationSeverity.MINOR,
+        description=(
+            f"Randomised before the baseline assessments were complete. Missing: "
+            f"{'; '.join(missing)}. Reason: {reason}"
+        ),
+        recorded_by=by,
+    )
+    clean_and_save(deviation)
+    audit_record(
+        actor=by,
+        action="trial.deviation.recorded",
+        obj=deviation,
+        site=participant.site,
+        data={**_deviation_data(deviation), "baseline_waiver": True, "missing": len(missing)},
+        request=request,
+    )
+    return deviation
 
 
 def _check_allocation_time(participant: Participant, at: dt.datetime) -> dt.datetime:

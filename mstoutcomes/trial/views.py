@@ -37,7 +37,7 @@ from mstoutcomes.trial.forms import (
     UnlockRequestForm,
     WithdrawalForm,
 )
-from mstoutcomes.trial.models import ConsentFormVersion, Participant, Trial
+from mstoutcomes.trial.models import ConsentFormVersion, DeviationCategory, Participant, Trial
 from mstoutcomes.trial.panels import dashboard_panels
 
 
@@ -151,9 +151,27 @@ def participant_detail(request: HttpRequest, code: str, pk: int) -> HttpResponse
             "withdrawals": participant.withdrawals.all(),
             "allocation": getattr(participant, "allocation", None),
             "reveal_form": RevealForm(),
+            **_before_randomisation(participant),
         },
         status=400 if request.method == "POST" else 200,
     )
+
+
+def _before_randomisation(participant: Participant) -> dict[str, Any]:
+    """What the randomise form shows: missing baseline items and when MST could start."""
+    if hasattr(participant, "allocation"):
+        return {}
+    from mstoutcomes.referrals.selectors import next_mst_start
+    from mstoutcomes.trial.order import baseline_missing
+
+    spec = participant.trial.spec
+    pace = next_mst_start(site=participant.site_id, as_of=today())
+    return {
+        "baseline_missing": baseline_missing(participant),
+        "pace": pace,
+        "max_wait_days": spec.max_wait_days,
+        "wait_too_long": pace.too_long(spec.max_wait_days),
+    }
 
 
 def _record(request: HttpRequest, participant: Participant, action: str, data: dict) -> None:
@@ -172,7 +190,10 @@ def participant_randomise(request: HttpRequest, code: str, pk: int) -> HttpRespo
     participant = _participant(request, code, pk)
     try:
         allocation = services.participant_randomise(
-            by=request.user, participant=participant, request=request
+            by=request.user,
+            participant=participant,
+            request=request,
+            baseline_waiver_reason=request.POST.get("baseline_waiver_reason", ""),
         )
     except RandomisationError as error:
         messages.error(request, f"Not randomised: {error}")
@@ -465,6 +486,8 @@ def deviation_list(request: HttpRequest, code: str) -> HttpResponse:
             "can_record": bool(
                 selectors.deviation_sites(user=request.user, trial=trial, perm=RECORD)
             ),
+            "breaches": selectors.order_breaches_visible_to(user=request.user, trial=trial),
+            "site_names": {site.pk: site.name for site in sites},
             "nav": "trial",
         },
     )
@@ -504,6 +527,22 @@ def _deviations_csv(
     return response
 
 
+def _deviation_initial(request: HttpRequest, participants: Any) -> dict[str, Any]:
+    """Prefill a new deviation from a possible deviation found in the records (query string)."""
+    initial: dict[str, Any] = {"identified_on": today()}
+    participant = participants.filter(pk=request.GET.get("participant") or 0).first()
+    if participant is not None:
+        initial.update(participant=participant.pk, site=participant.site_id)
+    on = parse_date(request.GET.get("on", "") or "")
+    if on is not None:
+        initial["occurred_on"] = on
+    if request.GET.get("category") in DeviationCategory.values:
+        initial["category"] = request.GET["category"]
+    if request.GET.get("description"):
+        initial["description"] = request.GET["description"][:2000]
+    return initial
+
+
 @perm_required(RECORD)
 def deviation_edit(request: HttpRequest, code: str, pk: int | None = None) -> HttpResponse:
     """Log a protocol deviation, or change one already logged."""
@@ -524,7 +563,11 @@ def deviation_edit(request: HttpRequest, code: str, pk: int | None = None) -> Ht
         .order_by("young_person__study_id")
     )
     form = DeviationForm(
-        request.POST or None, instance=deviation, sites=sites, participants=participants
+        request.POST or None,
+        instance=deviation,
+        sites=sites,
+        participants=participants,
+        initial=_deviation_initial(request, participants) if deviation is None else None,
     )
     if request.method == "POST" and form.is_valid():
         by, data = current_user(request), form.cleaned_data

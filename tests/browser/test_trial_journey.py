@@ -45,6 +45,11 @@ def test_trial_manager_consents_randomises_and_sees_consort(live_server, page, s
         page.get_by_role("button", name="Save consent").click()
         expect(page.get_by_text("Saved.")).to_be_visible()
 
+    # Baseline comes first: the page lists what is missing; a reason waives it (a deviation).
+    expect(page.locator("#baseline-missing")).to_contain_text("APQ-9 (parent)")
+    page.get_by_label("Reason to randomise without the complete baseline (optional)").fill(
+        "Baseline visit cancelled twice; the family asked not to wait."
+    )
     page.get_by_role("button", name="Randomise").click()
     expect(page.get_by_text("Randomised to")).to_be_visible()
     assert Allocation.objects.count() == 1

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import random
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any
 
@@ -261,39 +261,47 @@ def _assessment(
     return assessment
 
 
-@register_step("measures", order=300)
-def measures(ctx: DemoContext) -> str:
-    """Write every young person's scheduled measures up to the as-of date.
-
-    Therapists enter the MST service's measures during treatment; the research worker enters the
-    trial's assessments (0, 6, 12, 18 months from randomisation) for both arms, never linked to
-    an episode, so they say nothing about the arm.
-    """
-    schedules = list(registry.schedules().values())
-    courses = ctx.extras.get("trial", {})
+def record_trial_baseline(
+    ctx: DemoContext, visits: list[tuple[YoungPerson, dt.date, dt.date]]
+) -> int:
+    """Record the trial baseline (t0) for families about to be randomised: (person, planned
+    randomisation day, visit day). Baseline comes before randomisation, so the trial step calls
+    this first; the measures step then leaves these t0 tasks alone. Returns assessments made."""
     research = ctx.users.get("research")
-    by_person = {e.young_person_id: e for e in ctx.episodes}
-    people = [p for p in ctx.young_people if p.pk in by_person or p.study_id in courses]
+    schedule = registry.schedules()[TRIAL_SCHEDULE]
+    t0 = next(tp for tp in schedule.timepoints if tp.code == "t0")
+    baselines: dict[int, dict[str, int]] = ctx.extras.setdefault("trial_baseline", {})
     rows: list[tuple[Assessment, dict[str, Any]]] = []
-    trajectories: dict[int, Trajectory] = {}
-    for person in ctx.track(people, "Measures"):
-        episode = by_person.get(person.pk)
-        course = courses.get(person.study_id)
-        completed = episode is not None and episode.discharge_reason in ("", "completed")
-        trajectory = plan_trajectory(
-            ctx.rng, completed=completed, usual_care=course is not None and episode is None
-        )
-        trajectories[person.pk] = trajectory
-        who = _Person(person, episode, course, trajectory)
-        for task in (t for s in schedules for t in due_tasks(s, anchors_for(person, episode))):
-            if task.opens > ctx.as_of:
-                continue
-            decided = _decide(ctx.rng, task, who, ctx.as_of)
-            if decided is None or decided[0] == "open":
-                continue
-            by = research if task.schedule == TRIAL_SCHEDULE else episode.therapist  # type: ignore[union-attr]
-            assessment = _assessment(ctx, who, task, decided[0], decided[1], by)
+    for person, randomise_on, day in visits:
+        trajectory = plan_trajectory(ctx.rng, completed=False)
+        baselines[person.pk] = trajectory.baseline
+        course = _BaselineCourse(randomise_on)
+        who = _Person(person, None, course, trajectory)
+        for item in t0.tasks:
+            task = DueTask(
+                schedule=TRIAL_SCHEDULE,
+                timepoint=t0.code,
+                label=t0.label,
+                instrument=item.instrument,
+                respondent=item.respondent,
+                due=randomise_on,
+                opens=randomise_on - dt.timedelta(days=t0.window_before),
+                closes=randomise_on + dt.timedelta(days=t0.window_after),
+                collected_by=t0.collected_by,
+            )
+            assessment = _assessment(ctx, who, task, "completed", day, research)
             rows.append((assessment, assessment.scores.get("scales", {})))
+    _save(rows)
+    return len(rows)
+
+
+@dataclass(frozen=True)
+class _BaselineCourse:
+    randomised_on: dt.date
+    lost_from_month: int | None = None
+
+
+def _save(rows: list[tuple[Assessment, dict[str, Any]]]) -> int:
     Assessment.objects.bulk_create([a for a, _ in rows], batch_size=500)
     scale_rows = [
         ScaleScore(
@@ -306,12 +314,63 @@ def measures(ctx: DemoContext) -> str:
         for code, values in scales.items()
     ]
     ScaleScore.objects.bulk_create(scale_rows, batch_size=1000)
+    return len(scale_rows)
+
+
+@register_step("measures", order=300)
+def measures(ctx: DemoContext) -> str:
+    """Write every young person's scheduled measures up to the as-of date.
+
+    Therapists enter the MST service's measures during treatment; the research worker enters the
+    trial's assessments (0, 6, 12, 18 months from randomisation) for both arms, never linked to
+    an episode, so they say nothing about the arm.
+    """
+    schedules = list(registry.schedules().values())
+    courses = ctx.extras.get("trial", {})
+    baselines: dict[int, dict[str, int]] = ctx.extras.get("trial_baseline", {})
+    research = ctx.users.get("research")
+    by_person = {e.young_person_id: e for e in ctx.episodes}
+    people = [p for p in ctx.young_people if p.pk in by_person or p.study_id in courses]
+    rows: list[tuple[Assessment, dict[str, Any]]] = []
+    trajectories: dict[int, Trajectory] = {}
+    for person in ctx.track(people, "Measures"):
+        episode = by_person.get(person.pk)
+        course = courses.get(person.study_id)
+        completed = episode is not None and episode.discharge_reason in ("", "completed")
+        trajectory = plan_trajectory(
+            ctx.rng, completed=completed, usual_care=course is not None and episode is None
+        )
+        recorded_baseline = baselines.get(person.pk)
+        if recorded_baseline is not None:
+            # The trial baseline was recorded before randomisation (trial step): same profile.
+            trajectory = replace(trajectory, baseline=recorded_baseline)
+        trajectories[person.pk] = trajectory
+        who = _Person(person, episode, course, trajectory)
+        for task in (t for s in schedules for t in due_tasks(s, anchors_for(person, episode))):
+            if task.opens > ctx.as_of:
+                continue
+            if recorded_baseline is not None and (task.schedule, task.timepoint) == (
+                TRIAL_SCHEDULE,
+                "t0",
+            ):
+                continue
+            decided = _decide(ctx.rng, task, who, ctx.as_of)
+            if decided is None or decided[0] == "open":
+                continue
+            day = decided[1]
+            if course is not None and task.schedule != TRIAL_SCHEDULE and day is not None:
+                # Treatment measures never come before randomisation (the protocol order).
+                decided = (decided[0], max(day, course.randomised_on))
+            by = research if task.schedule == TRIAL_SCHEDULE else episode.therapist  # type: ignore[union-attr]
+            assessment = _assessment(ctx, who, task, decided[0], decided[1], by)
+            rows.append((assessment, assessment.scores.get("scales", {})))
+    scale_scores = _save(rows)
     ctx.extras["measures"] = {"trajectories": trajectories}
     done = sum(1 for a, _ in rows if a.status == AssessmentStatus.COMPLETED)
     audit_record(
         actor=None,
         action="demo.measures.created",
-        data={"assessments": len(rows), "completed": done, "scale_scores": len(scale_rows)},
+        data={"assessments": len(rows), "completed": done, "scale_scores": scale_scores},
     )
     return f"{done} measures completed, {len(rows) - done} missed or refused"
 

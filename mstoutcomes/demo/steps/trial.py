@@ -5,7 +5,8 @@ is decided, so the panel's acceptance hands each family to it (enrolment and eli
 referral's criteria). ``trial`` (210) takes consent and randomises through the trial services in
 date order, as the trial manager, with the randomisation's real (past) date: minimisation sees
 the allocations in the order they were made. A family allocated to management as usual has its
-referral closed by the trial; families allocated to MST wait for a therapist. ``episodes`` (220)
+referral closed by the trial; families allocated to MST wait for a therapist. The trial baseline
+is recorded before each randomisation (baseline comes first). ``episodes`` (220)
 then opens their MST episodes through ``referral_allocate`` in date order, discharges included,
 so no therapist goes over their cap. Stockport stays a service outside the trial.
 
@@ -30,10 +31,11 @@ from mstoutcomes.cases.services import episode_discharge, episode_update
 from mstoutcomes.demo import data
 from mstoutcomes.demo.builder import DemoContext, register_step
 from mstoutcomes.demo.plan import EpisodeRequest, schedule_episodes
+from mstoutcomes.demo.steps.measures import record_trial_baseline
 from mstoutcomes.demo.steps.referrals import CAPACITY
 from mstoutcomes.referrals.forecast import effective_cap
 from mstoutcomes.referrals.models import Referral
-from mstoutcomes.referrals.services import referral_allocate, referral_withdraw
+from mstoutcomes.referrals.services import referral_allocate
 from mstoutcomes.trial.config import load_trial_config
 from mstoutcomes.trial.consent_forms import consent_form_add
 from mstoutcomes.trial.models import (
@@ -134,23 +136,17 @@ def _allocation_time(day: dt.date, n: int, total: int) -> dt.datetime:
 
 
 def _consent(
-    ctx: DemoContext, trial: Trial, participant: Participant, referral: Referral
-) -> str | dt.date:
-    """Take a family's consent (or refusal); return the randomisation date, or what happened."""
+    ctx: DemoContext, trial: Trial, participant: Participant
+) -> str | tuple[dt.date, dt.date]:
+    """Take a family's consent (or refusal); return (consent, randomisation) dates, or what
+    happened."""
     person = participant.young_person
     course = ctx.plans[person.study_id].trial
     assert course is not None
     manager = ctx.users["trialmanager"]
     accepted_on = participant.eligibility_confirmed_on or person.referred_on or ctx.as_of
     if participant.is_eligible is False:
-        referral_withdraw(
-            by=None,
-            referral=referral,
-            reason=(
-                f"Not eligible for trial {trial.code} (see the eligibility record); MST is "
-                f"offered here only within the trial. Referrer advised on other support."
-            ),
-        )
+        # The trial closed the referral at hand-over ("Not eligible for trial ...").
         return "not eligible"
     consent_on = accepted_on + dt.timedelta(days=course.consent_days)
     if consent_on > ctx.as_of:
@@ -164,11 +160,7 @@ def _consent(
             recorded_on=consent_on,
             notes="The family did not want to take part in the trial.",
         )
-        referral_withdraw(
-            by=None,
-            referral=referral,
-            reason=f"The family declined to take part in trial {trial.code}.",
-        )
+        # The declined consent closes the referral waiting for the trial (withdrawn).
         return "declined"
     kinds = [ConsentKind.CARER_CONSENT, ConsentKind.YOUNG_PERSON_ASSENT]
     if ctx.rng.random() < 0.9:
@@ -182,7 +174,7 @@ def _consent(
             recorded_on=consent_on,
         )
     randomise_on = consent_on + dt.timedelta(days=course.randomise_days)
-    return "awaiting randomisation" if randomise_on > ctx.as_of else randomise_on
+    return "awaiting randomisation" if randomise_on > ctx.as_of else (consent_on, randomise_on)
 
 
 def _randomise(
@@ -225,18 +217,21 @@ def trial_course(ctx: DemoContext) -> str:
         .select_related("young_person")
         .order_by("young_person__study_id")
     )
-    referrals = {
-        r.young_person_id: r
-        for r in Referral.objects.unscoped().filter(young_person__in=people, state="accepted")
-    }
     counts: Counter[str] = Counter({"awaiting the panel": len(people) - len(participants)})
     queue: list[tuple[dt.date, str, Participant]] = []
+    visits = []
     for participant in ctx.track(list(participants), "Trial consent"):
-        outcome = _consent(ctx, trial, participant, referrals[participant.young_person_id])
+        outcome = _consent(ctx, trial, participant)
         if isinstance(outcome, str):
             counts[outcome] += 1
-        else:
-            queue.append((outcome, participant.young_person.study_id, participant))
+            continue
+        consent_on, randomise_on = outcome
+        queue.append((randomise_on, participant.young_person.study_id, participant))
+        # Baseline before randomisation: the research visit falls between consent and then.
+        first = max(consent_on, randomise_on - dt.timedelta(days=14))
+        day = first + dt.timedelta(days=ctx.rng.randint(0, (randomise_on - first).days))
+        visits.append((participant.young_person, randomise_on, day))
+    record_trial_baseline(ctx, visits)
     queue.sort(key=lambda item: (item[0], item[1]))
     courses: dict[str, TrialCourse] = {}
     for n, (day, study_id, participant) in enumerate(ctx.track(queue, "Randomisation")):

@@ -25,8 +25,13 @@ def randomised(site_a):
     people = []
     for n in range(2):
         person = YoungPersonFactory(site=site_a, study_id=f"AAA-{300 + n:04d}")
-        participant = ready(participant_enrol(by=None, trial=trial, young_person=person), manager)
-        participant_randomise(by=manager, participant=participant)
+        # Baseline still due after randomisation: randomised with a waiver (a deviation).
+        participant = ready(
+            participant_enrol(by=None, trial=trial, young_person=person), manager, baseline=False
+        )
+        participant_randomise(
+            by=manager, participant=participant, baseline_waiver_reason="Carer unreachable"
+        )
         people.append((person, participant))
     return manager, people
 

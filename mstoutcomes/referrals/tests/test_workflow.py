@@ -44,4 +44,5 @@ def test_closed_states_are_the_decisions_and_the_start():
 
 def test_a_panel_is_the_only_way_to_acceptance():
     sources = {a for a, b in ALLOWED if b == State.ACCEPTED}
-    assert sources == {State.READY_FOR_PANEL, State.WAITING_LIST}
+    # A trial family randomised to MST comes back from awaiting the trial to wait for a therapist.
+    assert sources == {State.READY_FOR_PANEL, State.WAITING_LIST, State.AWAITING_TRIAL}

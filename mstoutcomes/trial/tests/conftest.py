@@ -60,8 +60,38 @@ def blocks_trial(site_a):
     return make_trial(site_a, method="blocks", code="START-B")
 
 
-def ready(participant, by, *, eligible=True, consents=("carer_consent", "young_person_assent")):
-    """Confirm eligibility and record the consents randomisation needs."""
+def complete_baseline(participant, *, on=None, skip=()):
+    """Record the trial's baseline assessments as completed (all but the (instrument, respondent)
+    pairs in ``skip``), so that randomisation may go ahead."""
+    from mstoutcomes.measures.tests.factories import AssessmentFactory
+    from mstoutcomes.trial.order import baseline_tasks
+
+    for instrument, respondent, _ in baseline_tasks():
+        if (instrument, respondent) in skip:
+            continue
+        AssessmentFactory(
+            young_person=participant.young_person,
+            instrument=instrument,
+            respondent=respondent,
+            schedule="trial",
+            timepoint="t0",
+            completed_on=on or dt.date.today(),
+        )
+    return participant
+
+
+def ready(
+    participant,
+    by,
+    *,
+    eligible=True,
+    consents=("carer_consent", "young_person_assent"),
+    baseline=True,
+):
+    """Confirm eligibility, record the consents randomisation needs and (unless baseline=False)
+    complete the trial's baseline assessments."""
+    if baseline:
+        complete_baseline(participant)
     eligibility_record(by=by, participant=participant, eligible=eligible, on=dt.date.today())
     for kind in consents:
         consent_record(

@@ -17,7 +17,7 @@ from mstoutcomes.referrals.tests.factories import submitted_referral
 from mstoutcomes.trial.errors import InvalidAllocationDate
 from mstoutcomes.trial.models import Allocation, Participant
 from mstoutcomes.trial.services import consent_record, participant_randomise
-from mstoutcomes.trial.tests.conftest import consent_form, make_trial
+from mstoutcomes.trial.tests.conftest import complete_baseline, consent_form, make_trial
 
 pytestmark = pytest.mark.django_db
 
@@ -77,6 +77,8 @@ def participant_of(referral):
 
 
 def consent(participant, by, on=None):
+    """Record the consents randomisation needs and complete the baseline on the same day."""
+    complete_baseline(participant, on=on)
     for kind in ("carer_consent", "young_person_assent"):
         consent_record(
             by=by,
@@ -122,7 +124,9 @@ def test_accepting_at_a_trial_site_enrols_and_records_eligibility_from_the_crite
     # Consent and randomisation are left to people.
     assert not participant.consents.exists()
     assert not Allocation.objects.exists()
-    assert referral.state == "accepted"
+    # It waits for the trial, never shown as waiting for a therapist.
+    assert referral.state == "awaiting_trial"
+    assert referral.state_label == "Awaiting consent, baseline and randomisation"
 
 
 def test_a_referral_failing_a_criterion_is_recorded_not_eligible_with_the_reason(
@@ -249,7 +253,7 @@ def test_a_randomisation_is_never_dated_in_the_future_or_before_consent(
     assert not Allocation.objects.exists()
     refused = AuditEvent.objects.get(action="trial.randomisation.refused")
     assert refused.data["reason"] == "invalid_date"
-    assert Referral.objects.unscoped().get(pk=referral.pk).state == "accepted"
+    assert Referral.objects.unscoped().get(pk=referral.pk).state == "awaiting_trial"
 
 
 def test_a_back_dated_randomisation_cannot_precede_the_latest_allocation(
@@ -277,7 +281,7 @@ def test_only_the_trial_team_may_close_a_referral_for_the_trial(trafford, trial,
         referrals.referral_close_for_trial(
             by=supervisor, referral=referral, reason="Allocated to management as usual in trial X"
         )
-    assert Referral.objects.unscoped().get(pk=referral.pk).state == "accepted"
+    assert Referral.objects.unscoped().get(pk=referral.pk).state == "awaiting_trial"
 
 
 def test_a_referral_accepted_after_the_trial_database_was_locked_is_not_enrolled(

@@ -8,7 +8,7 @@ from mstoutcomes.accounts.tests.factories import member
 from mstoutcomes.cases.tests.factories import YoungPersonFactory
 from mstoutcomes.trial.models import Allocation, Participant
 from mstoutcomes.trial.services import participant_enrol
-from mstoutcomes.trial.tests.conftest import consent_form, make_trial
+from mstoutcomes.trial.tests.conftest import complete_baseline, consent_form, make_trial
 
 pytestmark = pytest.mark.django_db
 
@@ -76,6 +76,15 @@ def test_enrol_consent_and_randomise_through_the_pages(client, trial, young_pers
                 **dated("consent", "recorded_on", today),
             },
         )
+    # Baseline before randomisation: refused (audited) and the page lists what is missing.
+    refused = client.post(randomise, follow=True).content.decode()
+    assert "baseline assessments are not complete" in refused
+    assert "APQ-9 (parent)" in refused
+    assert not Allocation.objects.exists()
+    assert AuditEvent.objects.filter(
+        action="trial.randomisation.refused", data__reason="baseline_incomplete"
+    ).exists()
+    complete_baseline(participant)
     done = client.post(randomise, follow=True).content.decode()
     assert "Randomised to" in done
     assert Allocation.objects.filter(participant=participant).count() == 1
@@ -207,9 +216,13 @@ def test_recruitment_page_counts_randomisations_balance_and_follow_up(
     people = [YoungPersonFactory(site=site_a, sex="female") for _ in range(3)]
     for person in people:
         participant = ready(
-            participant_enrol(by=None, trial=trial, young_person=person), trial_manager
+            participant_enrol(by=None, trial=trial, young_person=person),
+            trial_manager,
+            baseline=False,
         )
-        participant_randomise(by=trial_manager, participant=participant)
+        participant_randomise(
+            by=trial_manager, participant=participant, baseline_waiver_reason="Family moved soon"
+        )
     AssessmentFactory(young_person=people[0], schedule="trial", timepoint="t0")
     url = reverse("trial:recruitment", args=[trial.code])
     client.force_login(trial_manager)
