@@ -323,13 +323,15 @@ def consent_record(
         },
         request=request,
     )
-    if not given and kind in REQUIRED_CONSENTS:
+    if not given and form.kind in REQUIRED_CONSENTS:
         from mstoutcomes.trial.handover import close_before_randomisation
 
         close_before_randomisation(
             by=by,
             participant=participant,
-            reason=f"{ConsentKind(kind).label} was declined for trial {participant.trial.code}",
+            reason=(
+                f"{ConsentKind(form.kind).label} was declined for trial {participant.trial.code}"
+            ),
         )
     return record
 

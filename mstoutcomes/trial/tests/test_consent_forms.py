@@ -343,9 +343,14 @@ def test_withdrawing_the_use_of_data_also_stops_the_research_schedule(
     from mstoutcomes.measures import selectors as measures
 
     participant = ready(
-        participant_enrol(by=None, trial=trial, young_person=young_person), trial_manager
+        participant_enrol(by=None, trial=trial, young_person=young_person),
+        trial_manager,
+        baseline=False,
     )
-    participant_randomise(by=trial_manager, participant=participant)
+    # Randomised without its baseline (waived), so the baseline is still due on the worklist.
+    participant_randomise(
+        by=trial_manager, participant=participant, baseline_waiver_reason="Hospital stay."
+    )
 
     def research():
         rows = measures.worklist(user=bob, today=today(), collected_by="research")

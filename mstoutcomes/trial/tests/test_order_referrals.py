@@ -21,7 +21,7 @@ from mstoutcomes.trial.errors import BaselineIncomplete
 from mstoutcomes.trial.models import Allocation, ProtocolDeviation
 from mstoutcomes.trial.services import consent_record, participant_randomise, withdrawal_record
 from mstoutcomes.trial.tests import test_handover as handover
-from mstoutcomes.trial.tests.conftest import complete_baseline
+from mstoutcomes.trial.tests.conftest import complete_baseline, consent_form
 from mstoutcomes.trial.tests.test_handover import accept, consent, participant_of, randomised_pair
 
 pytestmark = pytest.mark.django_db
@@ -120,8 +120,7 @@ def test_declined_consent_or_withdrawal_before_randomisation_closes_the_referral
     consent_record(
         by=trial_manager,
         participant=participant_of(declined),
-        kind="carer_consent",
-        form_version="v2.1",
+        form=consent_form(trial, "carer_consent"),
         given=False,
         recorded_on=dt.date.today(),
     )
@@ -199,8 +198,7 @@ def test_a_baseline_waiver_randomises_and_records_a_minor_deviation_together(
         consent_record(
             by=trial_manager,
             participant=participant,
-            kind=kind,
-            form_version="v2.1",
+            form=consent_form(trial, kind),
             given=True,
             recorded_on=dt.date.today(),
         )
@@ -224,8 +222,7 @@ def test_the_randomise_page_lists_the_missing_baseline_and_takes_a_waiver(
         consent_record(
             by=trial_manager,
             participant=participant,
-            kind=kind,
-            form_version="v2.1",
+            form=consent_form(trial, kind),
             given=True,
             recorded_on=dt.date.today(),
         )
