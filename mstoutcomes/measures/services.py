@@ -188,13 +188,7 @@ def _check_instrument(
             data=data,
             request=request,
         )
-    pair = (instrument, respondent)
-    if (
-        context.research.in_trial
-        and not context.assessor
-        and pair in blinding.research_pairs()
-        and pair not in _service_pairs()
-    ):
+    if _assessor_only(context, instrument, respondent):
         _refuse(
             context,
             attempt=attempt,
@@ -205,6 +199,24 @@ def _check_instrument(
             data=data,
             request=request,
         )
+
+
+def _assessor_only(context: EntryContext, instrument: str, respondent: str) -> bool:
+    """Return whether only an outcome assessor may enter this for this young person."""
+    pair = (instrument, respondent)
+    return (
+        context.research.in_trial
+        and not context.assessor
+        and pair in blinding.research_pairs()
+        and pair not in _service_pairs()
+    )
+
+
+def may_enter_instrument(context: EntryContext, instrument: str, respondent: str) -> bool:
+    """Return whether the entry rules let this user enter an instrument at all (for menus)."""
+    if context.blinded and not blinding.blinded_may_enter(instrument, respondent):
+        return False
+    return not _assessor_only(context, instrument, respondent)
 
 
 def _service_pairs() -> set[tuple[str, str]]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -35,13 +37,14 @@ def _hide_treatment_from_blinded(request: HttpRequest, person, instrument: str, 
         raise Http404(NOT_FOUND)
 
 
-def _entry_choices(user, person, blinded: bool) -> list[tuple[str, object, str]]:  # type: ignore[no-untyped-def]
+def _entry_choices(context: services.EntryContext | None, blinded: bool) -> list[Any]:
     """Return (code, definition, respondent) a user may enter unscheduled for a young person."""
     return [
         (code, definition, respondent)
         for code, definition in registry.instruments().items()
         for respondent in definition.respondents
-        if not blinded or blinding.blinded_may_enter(code, respondent)
+        if (not blinded or blinding.blinded_may_enter(code, respondent))
+        and (context is None or services.may_enter_instrument(context, code, respondent))
     ]
 
 
@@ -53,11 +56,15 @@ def person_measures(request: HttpRequest, study_id: str) -> HttpResponse:
     blinded = not user_has_perm(request.user, Perm.VIEW_TREATMENT, site=person.site_id)
     if blinded:
         progress = blinding.blind_progress(progress)
+    can_enter = user_has_perm(request.user, Perm.ENTER_MEASURES, site=person.site_id)
+    # Only the timepoints this user may record against get "Enter" and "Not done" links.
+    entry = services.entry_context(request.user, person) if can_enter else None
     context = {
-        "entry_choices": _entry_choices(request.user, person, blinded),
+        "entry_keys": {t.key for t in entry.entry_tasks} if entry else set(),
+        "entry_choices": _entry_choices(entry, blinded),
         "person": person,
         "identifiable": user_has_perm(request.user, Perm.VIEW_IDENTIFIABLE, site=person.site_id),
-        "can_enter": user_has_perm(request.user, Perm.ENTER_MEASURES, site=person.site_id),
+        "can_enter": can_enter,
         "instruments": registry.instruments(),
         "nav": "caseload",
         **progress,

@@ -363,3 +363,75 @@ def _post(*, on=None, timepoint="", **answers):
         "out_of_window_reason": "",
         **answers,
     }
+
+
+def test_a_therapist_is_offered_no_trial_only_instrument_or_trial_timepoint(
+    client, alice, families
+):
+    client.force_login(alice)
+    html = client.get(reverse("measures:person", args=["AAA-0501"])).content.decode()
+    assert "/enter/apq9/parent/" not in html and "/enter/icu/parent/" not in html
+    assert "/not-done/trial/" not in html
+    assert "/enter/gbo/parent/" in html  # the family is in MST: treatment measures stay
+
+
+# --- counted apart: CONSORT and the analysis dataset ------------------------------------------
+
+
+def test_an_out_of_window_follow_up_is_counted_apart_on_consort_and_flagged_in_the_dataset(
+    bob, families, site_a
+):
+    from mstoutcomes.analysis.datasets import measures_source
+    from mstoutcomes.trial.models import Trial
+    from mstoutcomes.trial.selectors import consort_dispositions
+
+    late = today() - dt.timedelta(days=DAYS_AGO - 100)
+    sdq = {"emotion": 3, "conduct": 4, "hyper": 5, "peer": 2, "prosocial": 6}
+    for person, on, reason in ((families["mau"], late, "Family away"), (families["mst"], None, "")):
+        services.assessment_record(
+            by=bob,
+            young_person=person,
+            instrument="sdq-s",
+            respondent="young_person",
+            completed_on=on or today(),
+            mode="paper",
+            entered=sdq,
+            timepoint="t6",
+            out_of_window_reason=reason,
+        )
+    trial = Trial.objects.get()
+    states = {
+        d.participant_id: d.follow_up.get("t6")
+        for d in consort_dispositions(trial=trial, cut_off=today())
+    }
+    assert states["AAA-0502"] == "followed_up_out_of_window"
+    assert states["AAA-0501"] == "followed_up"
+    frame = measures_source(site_ids=[site_a.pk], as_of=today())
+    flags = {
+        sid: flag
+        for sid, outcome, flag in zip(
+            frame["participant_id"], frame["outcome"], frame["out_of_window"], strict=True
+        )
+        if outcome == "sdq_s_total"
+    }
+    assert flags == {"AAA-0502": "1", "AAA-0501": "0"}
+
+
+def test_the_contract_reads_the_out_of_window_flag_and_refuses_other_values():
+    import pandas as pd
+
+    from mstoutcomes.analysis.contract import _validate_measurements
+
+    frame = pd.DataFrame(
+        {
+            "participant_id": ["p1", "p1", "p2"],
+            "outcome": ["sdq", "sdq", "sdq"],
+            "timepoint": ["t0", "t6", "t6"],
+            "value": ["10", "8", "9"],
+            "out_of_window": ["0", "1", "yes"],
+        }
+    )
+    problems: list = []
+    out = _validate_measurements(frame, {"p1", "p2"}, problems)
+    assert list(out["out_of_window"]) == [False, True, False]
+    assert [p.column for p in problems] == ["out_of_window"]
