@@ -82,15 +82,19 @@ def _latest_episodes(queryset: QuerySet[Episode]) -> list[dict[str, Any]]:
     return _add_research_anchors(latest)
 
 
-def _research_people_without_episode(people: QuerySet[YoungPerson]) -> list[dict[str, Any]]:
+def _research_people_without_episode(
+    people: QuerySet[YoungPerson], covered: QuerySet[Episode]
+) -> list[dict[str, Any]]:
     """Return anchor rows for young people in a study who have no episode (e.g. the control arm).
 
     Their trial schedule runs from consent and randomisation whatever arm they are in (or before
     randomisation), so they must appear on worklists exactly as people with an episode do:
-    otherwise the lists would reveal the arm. Two queries: the study's anchors for everyone
-    without an episode (as a subquery), then those people's rows.
+    otherwise the lists would reveal the arm. ``covered``: the episodes the caller already read
+    (as the user may see them), whose young people are left out here. Two queries: the study's
+    anchors for everyone else (as a subquery), then those people's rows.
     """
-    research = research_anchors(people.filter(episodes__isnull=True).values("pk"))
+    uncovered = people.exclude(Exists(covered.filter(young_person=OuterRef("pk"))))
+    research = research_anchors(uncovered.values("pk"))
     anchored = {
         pid: r
         for pid, r in research.items()
@@ -188,10 +192,11 @@ def _rows(
 
 def schedule_for_person(*, user: Any, person: YoungPerson, today: dt.date) -> list[TaskRow]:
     """Return every scheduled task of a young person the user already holds, with states."""
-    episodes = _latest_episodes(Episode.objects.visible_to(user).filter(young_person=person))
+    covered = Episode.objects.visible_to(user).filter(young_person=person)
+    episodes = _latest_episodes(covered)
     if not episodes:
         episodes = _research_people_without_episode(
-            YoungPerson.objects.visible_to(user).filter(pk=person.pk)
+            YoungPerson.objects.visible_to(user).filter(pk=person.pk), covered
         )
     records = _records(Assessment.objects.visible_to(user).filter(young_person=person))
     identifiable = site_ids_with_perm(user, Perm.VIEW_IDENTIFIABLE)
@@ -239,7 +244,7 @@ def worklist(*, user: Any, today: dt.date, collected_by: str) -> list[TaskRow]:
     anchor_rows = _latest_episodes(episodes_qs)
     if collected_by == "research":
         anchor_rows += _research_people_without_episode(
-            YoungPerson.objects.visible_to(user).filter(site_id__in=sites)
+            YoungPerson.objects.visible_to(user).filter(site_id__in=sites), episodes_qs
         )
     rows = list(
         _rows(
@@ -283,9 +288,10 @@ def _timepoint_group(code: str) -> str:
 
 def completeness(*, user: Any, today: dt.date) -> list[CompletenessRow]:
     """Return, per site and timepoint, how many tasks whose window has opened were completed."""
+    episodes = Episode.objects.visible_to(user)
     rows = _rows(
-        _latest_episodes(Episode.objects.visible_to(user))
-        + _research_people_without_episode(YoungPerson.objects.visible_to(user)),
+        _latest_episodes(episodes)
+        + _research_people_without_episode(YoungPerson.objects.visible_to(user), episodes),
         _records(Assessment.objects.visible_to(user)),
         today,
         set(),
