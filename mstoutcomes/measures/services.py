@@ -623,7 +623,6 @@ def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-@transaction.atomic
 def response_link_create(
     *,
     by: User,
@@ -634,18 +633,49 @@ def response_link_create(
 ) -> tuple[ResponseLink, str]:
     """Make a single-use link that expires in 7 days; return it with its token (shown once).
 
-    Only instruments whose licence allows online completion with wording on screen qualify.
+    Only instruments whose licence allows online completion with wording on screen qualify, and
+    the entry rules apply as to entering it (trial outcomes by assessors, treatment measures
+    through the trial's treatment rule); refusals are audited before anything is written.
     """
-    import secrets
-
-    from django.utils import timezone
-
     require(_may(by, young_person), "You cannot send measures for this young person.")
     definition = registry.instrument(instrument)
     if not (definition.licence.online_completion and definition.shows_wording):
         raise ValidationError(f"{definition.short_name} cannot be completed online.")
     if respondent not in definition.respondents:
         raise ValidationError(f"{definition.short_name} has no version for that respondent.")
+    context = entry_context(by, young_person)
+    attempt = "measures.response_link.created"
+    _check_instrument(
+        context,
+        attempt=attempt,
+        instrument=instrument,
+        respondent=respondent,
+        data={"instrument": instrument, "respondent": respondent},
+        request=request,
+    )
+    _seam_check(context, attempt=attempt, instrument=instrument, task=None, request=request)
+    return _response_link_save(
+        by=by,
+        young_person=young_person,
+        instrument=instrument,
+        respondent=respondent,
+        request=request,
+    )
+
+
+@transaction.atomic
+def _response_link_save(
+    *,
+    by: User,
+    young_person: YoungPerson,
+    instrument: str,
+    respondent: str,
+    request: HttpRequest | None,
+) -> tuple[ResponseLink, str]:
+    import secrets
+
+    from django.utils import timezone
+
     token = secrets.token_urlsafe(32)
     link = ResponseLink.objects.create(
         young_person=young_person,

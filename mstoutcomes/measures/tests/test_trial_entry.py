@@ -435,3 +435,22 @@ def test_the_contract_reads_the_out_of_window_flag_and_refuses_other_values():
     out = _validate_measurements(frame, {"p1", "p2"}, problems)
     assert list(out["out_of_window"]) == [False, True, False]
     assert [p.column for p in problems] == ["out_of_window"]
+
+
+def test_links_follow_the_same_rules_as_entering(alice, bob, families):
+    with pytest.raises(ValidationError, match="only a research worker or the trial manager"):
+        services.response_link_create(
+            by=alice, young_person=families["mst"], instrument="srd", respondent="parent"
+        )
+    with pytest.raises(ProtocolRefused):
+        services.response_link_create(
+            by=alice, young_person=families["mau"], instrument="gbo", respondent="parent"
+        )
+    link, _ = services.response_link_create(
+        by=bob, young_person=families["mau"], instrument="srd", respondent="parent"
+    )
+    assert link.created_by == bob
+    assert (
+        refusals("assessor_only")
+        and AuditEvent.objects.filter(action="cases.protocol.refused").exists()
+    )
