@@ -29,6 +29,9 @@ PLAN = "plan.toml"
 
 PARTICIPANT_COLUMNS = ("participant_id", "arm", "site", "randomised_on", "followup_end")
 MEASUREMENT_COLUMNS = ("participant_id", "outcome", "timepoint", "value")
+# Optional measurement column: "1" when the value was collected outside its timepoint's window
+# (kept, with a reason, and flagged), "0" in window, empty where windows do not apply.
+MEASUREMENT_FLAGS = ("out_of_window",)
 EVENT_COLUMNS = ("participant_id", "event", "date")
 # Optional participant columns with a meaning of their own (the rest are covariates).
 DISCHARGE_COLUMNS = ("discharged_on", "discharge_reason")
@@ -422,6 +425,16 @@ def _validate_measurements(
         )
     out = frame[list(MEASUREMENT_COLUMNS)].copy()
     out["value"] = values.astype(float)
+    for flag in MEASUREMENT_FLAGS:
+        if flag not in frame.columns:
+            continue
+        for index in frame.index[~frame[flag].isin(["", "0", "1"])][:20]:
+            problems.append(
+                Problem(
+                    file, f"{frame.at[index, flag]!r} must be 1, 0 or empty.", _line(index), flag
+                )
+            )
+        out[flag] = frame[flag] == "1"
     return out
 
 

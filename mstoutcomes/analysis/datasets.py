@@ -39,6 +39,7 @@ from django.utils import timezone
 from mstoutcomes.analysis.contract import (
     EVENT_COLUMNS,
     MEASUREMENT_COLUMNS,
+    MEASUREMENT_FLAGS,
     Dataset,
     build_dataset,
     parse_plan,
@@ -350,7 +351,8 @@ def measures_source(
 
     Outcome names are ``<instrument>_<scale>`` with dashes as underscores (``sdq_p_total``);
     timepoints are the schedule's codes (baseline, discharge, followup_6m, month_N, t0, t6…).
-    When a timepoint was completed more than once, the latest completion counts.
+    When a timepoint was completed more than once, the latest completion counts. Each row says
+    whether it was collected out of its window (``out_of_window``: "1" or "0").
     """
     from mstoutcomes.measures.models import AssessmentStatus, ScaleScore
 
@@ -370,20 +372,24 @@ def measures_source(
             "assessment__timepoint",
             "value",
             "assessment__completed_on",
+            "assessment__out_of_window",
         )
     )
     ends = data_end or {}
-    latest: dict[tuple[str, str, str], str] = {}
-    for study_id, instrument, scale, timepoint, value, completed_on in rows:
+    latest: dict[tuple[str, str, str], tuple[str, str]] = {}
+    for study_id, instrument, scale, timepoint, value, completed_on, outside in rows:
         if (instrument, scale) not in EXPORTED_SCALES:
             continue
         if study_id in ends and completed_on is not None and completed_on > ends[study_id]:
             continue  # collected after the young person withdrew from further data collection
         outcome = f"{instrument}_{scale}".replace("-", "_")
-        latest[(study_id, outcome, timepoint)] = "" if value is None else f"{value:g}"
+        latest[(study_id, outcome, timepoint)] = (
+            "" if value is None else f"{value:g}",
+            "1" if outside else "0",
+        )
     return pd.DataFrame(
-        [(sid, outcome, tp, value) for (sid, outcome, tp), value in latest.items()],
-        columns=list(MEASUREMENT_COLUMNS),
+        [(sid, outcome, tp, value, flag) for (sid, outcome, tp), (value, flag) in latest.items()],
+        columns=[*MEASUREMENT_COLUMNS, *MEASUREMENT_FLAGS],
     )
 
 
@@ -429,9 +435,12 @@ def export_frames(*, site_ids: Collection[int], as_of: dt.date | None = None) ->
             )
             if not frame.empty
         ]
-        or [pd.DataFrame(columns=list(MEASUREMENT_COLUMNS))],
+        or [pd.DataFrame(columns=[*MEASUREMENT_COLUMNS, *MEASUREMENT_FLAGS])],
         ignore_index=True,
     )
+    # Discharge outcomes have no window: their flag is empty.
+    for flag in MEASUREMENT_FLAGS:
+        measurements[flag] = measurements[flag].fillna("") if flag in measurements else ""
     events = events_source(site_ids=site_ids, as_of=as_of)
     known = set(participants["participant_id"])
     measurements = measurements[measurements["participant_id"].isin(known)]

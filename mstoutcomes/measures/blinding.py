@@ -3,7 +3,9 @@
 At a trial site, anything that exists only for families in MST reveals the arm: the MST service's
 schedule (anchored on the episode), measures therapists collect, goal and adherence instruments,
 episode and goal events on the timeline. A blinded user (without can_view_treatment) sees only
-schedules anchored on arm-neutral dates (randomisation, referral) and what was recorded at them.
+schedules anchored on arm-neutral dates (consent, randomisation, referral) and what was recorded
+at them; a page or entry URL for anything else answers a blinded user the same way (404) whatever
+the arm, and "entered by" names a role, not a person.
 """
 
 from __future__ import annotations
@@ -12,9 +14,49 @@ from collections.abc import Iterable
 from typing import Any
 
 from mstoutcomes.measures import registry
+from mstoutcomes.measures.anchors import RESEARCH_ANCHORS
 
-ARM_NEUTRAL_ANCHORS = frozenset({"randomisation", "referral"})
+ARM_NEUTRAL_ANCHORS = frozenset({"randomisation", "consent", "referral"})
 TREATMENT_INSTRUMENTS = frozenset({"gbo", "tam-r", "mst-discharge"})
+
+
+def research_schedules() -> set[str]:
+    """Return the codes of the trial's outcome schedules: every timepoint on a research anchor."""
+    return {
+        code
+        for code, schedule in registry.schedules().items()
+        if all(t.anchor in RESEARCH_ANCHORS for t in schedule.timepoints)
+    }
+
+
+def research_pairs() -> set[tuple[str, str]]:
+    """Return the (instrument, respondent) pairs the trial's outcome schedules collect."""
+    schedules = registry.schedules()
+    return {
+        (task.instrument, task.respondent)
+        for code in research_schedules()
+        for timepoint in schedules[code].timepoints
+        for task in timepoint.tasks
+    }
+
+
+def blinded_may_enter(instrument: str, respondent: str) -> bool:
+    """Return whether a blinded user may open entry for an instrument: trial outcomes only."""
+    return instrument not in TREATMENT_INSTRUMENTS and (instrument, respondent) in research_pairs()
+
+
+def is_treatment_schedule(schedule: str) -> bool:
+    """Return whether a schedule exists only for families in treatment (not arm-neutral)."""
+    return schedule not in arm_neutral_schedules()
+
+
+def role_phrase(role_label: str) -> str:
+    """Return "a research worker", "an MST therapist" from a role's label."""
+    words = role_label.split(" (")[0].split(" / ")[0]
+    if not words[:2].isupper():
+        words = words[0].lower() + words[1:]
+    article = "an" if words[0].lower() in "aeiou" or words[:3] == "MST" else "a"
+    return f"{article} {words}"
 
 
 def arm_neutral_schedules() -> set[str]:

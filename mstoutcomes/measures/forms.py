@@ -65,20 +65,28 @@ class AssessmentForm(_GdsForm):
             max_length=100,
             help_text="For example, mother or form tutor.",
         )
-        choices = [(WORK_OUT, "Work it out from the date completed")]
+        choices = [(WORK_OUT, "Work it out from the date completed (it must be in a window)")]
         choices += [
-            (t.timepoint, f"{t.label} (due {t.due:%-d %B %Y})")
+            (t.timepoint, f"{t.label} (open {t.opens:%-d %B %Y} to {t.closes:%-d %B %Y})")
             for t in tasks
             if t.instrument == instrument.code and t.respondent == respondent
         ]
         self.fields["timepoint"] = forms.ChoiceField(
             label="Timepoint", choices=choices, required=False
         )
+        self.fields["out_of_window_reason"] = forms.CharField(
+            label="If it was collected outside the timepoint's window, why (optional)",
+            required=False,
+            widget=forms.Textarea(attrs={"rows": 2}),
+            help_text="A trial timepoint entered outside its window is saved only with a reason, "
+            "and is marked out of window.",
+        )
         layout: list[Any] = [
             Field("completed_on"),
             Field.radios("mode", inline=True, small=True),
             Field.text("respondent_name", field_width=20),
             Field("timepoint"),
+            Field.textarea("out_of_window_reason"),
         ]
         self.answer_fields: list[str] = []
         if by_scores:
@@ -156,6 +164,7 @@ class AssessmentForm(_GdsForm):
             "mode": data["mode"],
             "respondent_name": data.get("respondent_name", ""),
             "timepoint": data.get("timepoint", ""),
+            "out_of_window_reason": data.get("out_of_window_reason", ""),
         }
         if self.by_scores:
             arguments["entered"] = {k.removeprefix("scale_"): v for k, v in answers.items()}

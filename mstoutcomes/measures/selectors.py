@@ -18,6 +18,12 @@ from django.db.models import Exists, OuterRef, QuerySet
 from mstoutcomes.accounts.permissions import Perm, site_ids_with_perm
 from mstoutcomes.cases.models import Episode, YoungPerson
 from mstoutcomes.measures import registry
+from mstoutcomes.measures.anchors import (
+    NOT_IN_TRIAL,
+    anchor_dates,
+    anchors_for_person,
+    research_anchors,
+)
 from mstoutcomes.measures.models import Assessment, AssessmentStatus
 from mstoutcomes.measures.windows import DueTask, Record, State, due_tasks, task_state
 
@@ -41,40 +47,19 @@ class TaskRow:
 
 
 def _anchors(episode: Any) -> dict[str, dt.date | None]:
-    return {
-        "referral": episode["young_person__referred_on"],
-        "episode_start": episode["start_date"],
-        "episode_end": episode["end_date"],
-        "randomisation": episode.get("randomised_on"),
-    }
-
-
-def _randomisation_dates(person_ids: list[int]) -> dict[int, dt.date]:
-    """Return each young person's first live randomisation date (the trial schedule's anchor)."""
-    from django.utils import timezone
-
-    from mstoutcomes.trial.models import Allocation
-
-    dates: dict[int, dt.date] = {}
-    rows = (
-        Allocation.objects.filter(participant__young_person_id__in=person_ids, is_test=False)
-        .order_by("allocated_at")
-        .values_list("participant__young_person_id", "allocated_at")
+    return anchor_dates(
+        referred_on=episode["young_person__referred_on"],
+        episode_start=episode["start_date"],
+        episode_end=episode["end_date"],
+        research=episode.get("research", NOT_IN_TRIAL),
     )
-    for person_id, allocated_at in rows:
-        dates.setdefault(person_id, timezone.localdate(allocated_at))
-    return dates
 
 
-def _add_trial_dates(rows: dict[int, dict[str, Any]]) -> list[dict[str, Any]]:
-    randomised = _randomisation_dates(list(rows))
-    # Only randomised people can have withdrawn from a trial: no query when there are none.
-    from mstoutcomes.trial.selectors import data_collection_stops
-
-    stops = data_collection_stops(list(randomised)) if randomised else {}
+def _add_research_anchors(rows: dict[int, dict[str, Any]]) -> list[dict[str, Any]]:
+    """Attach each young person's research anchors (one query through the providers)."""
+    research = research_anchors(list(rows)) if rows else {}
     for person_id, row in rows.items():
-        row["randomised_on"] = randomised.get(person_id)
-        row["data_stopped_on"] = stops.get(person_id)
+        row["research"] = research.get(person_id, NOT_IN_TRIAL)
     return list(rows.values())
 
 
@@ -94,33 +79,34 @@ def _latest_episodes(queryset: QuerySet[Episode]) -> list[dict[str, Any]]:
     latest: dict[int, dict[str, Any]] = {}
     for row in rows:
         latest.setdefault(row["young_person_id"], dict(row))
-    return _add_trial_dates(latest)
+    return _add_research_anchors(latest)
 
 
-def _randomised_without_episode(people: QuerySet[YoungPerson]) -> list[dict[str, Any]]:
-    """Return anchor rows for randomised young people who have no episode (e.g. the control arm).
+def _research_people_without_episode(
+    people: QuerySet[YoungPerson], covered: QuerySet[Episode]
+) -> list[dict[str, Any]]:
+    """Return anchor rows for young people in a study who have no episode (e.g. the control arm).
 
-    Their trial schedule runs from randomisation whatever arm they are in, so they must appear on
-    worklists exactly as people with an episode do: otherwise the lists would reveal the arm.
+    Their trial schedule runs from consent and randomisation whatever arm they are in (or before
+    randomisation), so they must appear on worklists exactly as people with an episode do:
+    otherwise the lists would reveal the arm. ``covered``: the episodes the caller already read
+    (as the user may see them), whose young people are left out here. Two queries: the study's
+    anchors for everyone else (as a subquery), then those people's rows.
     """
-    rows = (
-        people.filter(
-            trial_participations__allocation__isnull=False,
-            trial_participations__allocation__is_test=False,
-        )
-        .exclude(episodes__isnull=False)
-        .distinct()
-        .values(
-            "pk",
-            "study_id",
-            "given_name",
-            "family_name",
-            "site_id",
-            "referred_on",
-        )
+    uncovered = people.exclude(Exists(covered.filter(young_person=OuterRef("pk"))))
+    research = research_anchors(uncovered.values("pk"))
+    anchored = {
+        pid: r
+        for pid, r in research.items()
+        if r.in_trial and (r.consent_anchor is not None or r.randomised_on is not None)
+    }
+    if not anchored:
+        return []
+    rows = people.filter(pk__in=list(anchored)).values(
+        "pk", "study_id", "given_name", "family_name", "site_id", "referred_on"
     )
-    people_rows = {
-        row["pk"]: {
+    return [
+        {
             "young_person_id": row["pk"],
             "young_person__study_id": row["study_id"],
             "young_person__given_name": row["given_name"],
@@ -131,10 +117,10 @@ def _randomised_without_episode(people: QuerySet[YoungPerson]) -> list[dict[str,
             "end_date": None,
             "therapist__first_name": "",
             "therapist__last_name": "",
+            "research": anchored[row["pk"]],
         }
         for row in rows
-    }
-    return _add_trial_dates(people_rows)
+    ]
 
 
 def _records(queryset: QuerySet[Assessment]) -> dict[tuple[int, tuple[str, ...]], list[Any]]:
@@ -179,7 +165,7 @@ def _rows(
         therapist = f"{episode['therapist__first_name']} {episode['therapist__last_name']}"
         # Withdrawal from further data collection stops research collection (the trial's
         # follow-up); what therapists record in treatment is the service's, not the study's.
-        stopped = episode.get("data_stopped_on")
+        stopped = episode.get("research", NOT_IN_TRIAL).data_stopped_on
         for schedule in schedules:
             for task in due_tasks(schedule, anchors, collected_by=collected_by):
                 found = records.get((person_id, task.key), no_records)
@@ -206,10 +192,11 @@ def _rows(
 
 def schedule_for_person(*, user: Any, person: YoungPerson, today: dt.date) -> list[TaskRow]:
     """Return every scheduled task of a young person the user already holds, with states."""
-    episodes = _latest_episodes(Episode.objects.visible_to(user).filter(young_person=person))
+    covered = Episode.objects.visible_to(user).filter(young_person=person)
+    episodes = _latest_episodes(covered)
     if not episodes:
-        episodes = _randomised_without_episode(
-            YoungPerson.objects.visible_to(user).filter(pk=person.pk)
+        episodes = _research_people_without_episode(
+            YoungPerson.objects.visible_to(user).filter(pk=person.pk), covered
         )
     records = _records(Assessment.objects.visible_to(user).filter(young_person=person))
     identifiable = site_ids_with_perm(user, Perm.VIEW_IDENTIFIABLE)
@@ -256,8 +243,8 @@ def worklist(*, user: Any, today: dt.date, collected_by: str) -> list[TaskRow]:
 
     anchor_rows = _latest_episodes(episodes_qs)
     if collected_by == "research":
-        anchor_rows += _randomised_without_episode(
-            YoungPerson.objects.visible_to(user).filter(site_id__in=sites)
+        anchor_rows += _research_people_without_episode(
+            YoungPerson.objects.visible_to(user).filter(site_id__in=sites), episodes_qs
         )
     rows = list(
         _rows(
@@ -301,9 +288,10 @@ def _timepoint_group(code: str) -> str:
 
 def completeness(*, user: Any, today: dt.date) -> list[CompletenessRow]:
     """Return, per site and timepoint, how many tasks whose window has opened were completed."""
+    episodes = Episode.objects.visible_to(user)
     rows = _rows(
-        _latest_episodes(Episode.objects.visible_to(user))
-        + _randomised_without_episode(YoungPerson.objects.visible_to(user)),
+        _latest_episodes(episodes)
+        + _research_people_without_episode(YoungPerson.objects.visible_to(user), episodes),
         _records(Assessment.objects.visible_to(user)),
         today,
         set(),
@@ -377,3 +365,47 @@ def scale_series(*, user: Any, person: YoungPerson) -> list[dict[str, Any]]:
             "assessment__timepoint",
         )
     )
+
+
+def assessment_window(assessment: Assessment) -> DueTask | None:
+    """Return the scheduled task (with its window) an assessment was recorded against, if any."""
+    schedule = registry.schedules().get(assessment.schedule)
+    if schedule is None or not assessment.timepoint:
+        return None
+    person = assessment.young_person
+    episode = (
+        Episode.objects.unscoped()
+        .filter(young_person=person)
+        .order_by("-start_date")
+        .values("start_date", "end_date")
+        .first()
+    )
+    anchors = anchor_dates(
+        referred_on=person.referred_on,
+        episode_start=episode["start_date"] if episode else None,
+        episode_end=episode["end_date"] if episode else None,
+        research=anchors_for_person(person.pk),
+    )
+    key = (assessment.schedule, assessment.timepoint, assessment.instrument, assessment.respondent)
+    return next((t for t in due_tasks(schedule, anchors) if t.key == key), None)
+
+
+def entered_by_text(assessment: Assessment, *, blinded: bool) -> str:
+    """Return who entered an assessment: their name, or to a blinded viewer only their role."""
+    from mstoutcomes.accounts.models import Role
+    from mstoutcomes.accounts.permissions import grants_for
+    from mstoutcomes.measures.blinding import role_phrase
+
+    user = assessment.entered_by
+    if user is None:
+        return "The respondent, online" if assessment.mode == "online" else "The system"
+    if not blinded:
+        return str(user)
+    site_id = assessment.young_person.site_id
+    roles = sorted({g.role for g in grants_for(user) if g.site_id == site_id}) or sorted(
+        {g.role for g in grants_for(user)}
+    )
+    if not roles:
+        return "A member of staff"
+    phrase = role_phrase(Role(roles[0]).label)
+    return phrase[0].upper() + phrase[1:]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -24,17 +26,45 @@ def _person_for_entry(request: HttpRequest, study_id: str):  # type: ignore[no-u
     return person
 
 
+# The same answer, whatever the arm, to a blinded user asking for a treatment page.
+NOT_FOUND = "Page not found."
+
+
+def _hide_treatment_from_blinded(request: HttpRequest, person, instrument: str, respondent: str):  # type: ignore[no-untyped-def]
+    if services.is_blinded(request.user, person) and not blinding.blinded_may_enter(
+        instrument, respondent
+    ):
+        raise Http404(NOT_FOUND)
+
+
+def _entry_choices(context: services.EntryContext | None, blinded: bool) -> list[Any]:
+    """Return (code, definition, respondent) a user may enter unscheduled for a young person."""
+    return [
+        (code, definition, respondent)
+        for code, definition in registry.instruments().items()
+        for respondent in definition.respondents
+        if (not blinded or blinding.blinded_may_enter(code, respondent))
+        and (context is None or services.may_enter_instrument(context, code, respondent))
+    ]
+
+
 @perm_required(Perm.VIEW_YOUNG_PEOPLE)
 def person_measures(request: HttpRequest, study_id: str) -> HttpResponse:
     """Show a young person's schedule, assessments, timeline and charts of each scale."""
     person = young_person_get_visible(user=request.user, study_id=study_id)
     progress = progress_for_person(user=request.user, person=person, today=today())
-    if not user_has_perm(request.user, Perm.VIEW_TREATMENT, site=person.site_id):
+    blinded = not user_has_perm(request.user, Perm.VIEW_TREATMENT, site=person.site_id)
+    if blinded:
         progress = blinding.blind_progress(progress)
+    can_enter = user_has_perm(request.user, Perm.ENTER_MEASURES, site=person.site_id)
+    # Only the timepoints this user may record against get "Enter" and "Not done" links.
+    entry = services.entry_context(request.user, person) if can_enter else None
     context = {
+        "entry_keys": {t.key for t in entry.entry_tasks} if entry else set(),
+        "entry_choices": _entry_choices(entry, blinded),
         "person": person,
         "identifiable": user_has_perm(request.user, Perm.VIEW_IDENTIFIABLE, site=person.site_id),
-        "can_enter": user_has_perm(request.user, Perm.ENTER_MEASURES, site=person.site_id),
+        "can_enter": can_enter,
         "instruments": registry.instruments(),
         "nav": "caseload",
         **progress,
@@ -50,14 +80,14 @@ def assessment_enter(
     person = _person_for_entry(request, study_id)
     definition = registry.instruments().get(instrument)
     if definition is None or respondent not in definition.respondents:
-        raise Http404("No such instrument version.")
+        raise Http404(NOT_FOUND)
+    _hide_treatment_from_blinded(request, person, instrument, respondent)
     by_scores = request.GET.get("entry") == "scores" or not definition.item_entry
-    tasks = services.tasks_for(person, services.latest_episode(person))
     form = AssessmentForm(
         request.POST or None,
         instrument=definition,
         respondent=respondent,
-        tasks=tasks,
+        tasks=services.entry_context(request.user, person).entry_tasks,
         by_scores=by_scores,
     )
     if request.method == "POST" and form.is_valid():
@@ -97,6 +127,11 @@ def assessment_not_done(
 ) -> HttpResponse:
     """Record that a scheduled instrument was missed or refused."""
     person = _person_for_entry(request, study_id)
+    if registry.instruments().get(instrument) is None:
+        raise Http404(NOT_FOUND)
+    _hide_treatment_from_blinded(request, person, instrument, respondent)
+    if services.is_blinded(request.user, person) and blinding.is_treatment_schedule(schedule):
+        raise Http404(NOT_FOUND)
     form = NotDoneForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -130,10 +165,15 @@ def assessment_detail(request: HttpRequest, study_id: str, pk: int) -> HttpRespo
     """Show one assessment's answers and scores with their bands."""
     person = young_person_get_visible(user=request.user, study_id=study_id)
     assessment = selectors.assessment_get_visible(user=request.user, person=person, pk=pk)
+    blinded = not user_has_perm(request.user, Perm.VIEW_TREATMENT, site=person.site_id)
+    if blinded and not blinding.blind_assessments([assessment]):
+        raise Http404(NOT_FOUND)
     definition = registry.instruments().get(assessment.instrument)
     context = {
         "person": person,
         "assessment": assessment,
+        "window": selectors.assessment_window(assessment),
+        "entered_by": selectors.entered_by_text(assessment, blinded=blinded),
         "instrument": definition,
         "scales": [
             (definition.scale(code) if definition else None, values)
@@ -176,6 +216,9 @@ def completeness(request: HttpRequest) -> HttpResponse:
     from mstoutcomes.accounts.models import Site
 
     rows = selectors.completeness(user=request.user, today=today())
+    if not user_has_perm(request.user, Perm.VIEW_TREATMENT):
+        neutral = blinding.arm_neutral_schedules()
+        rows = [r for r in rows if r.schedule in neutral]
     sites = dict(Site.objects.filter(pk__in={r.site_id for r in rows}).values_list("pk", "name"))
     context = {"rows": rows, "sites": sites, "schedules": registry.schedules(), "nav": "measures"}
     return render(request, "measures/completeness.html", context)
@@ -196,7 +239,8 @@ def response_link_create(
     person = _person_for_entry(request, study_id)
     definition = registry.instruments().get(instrument)
     if definition is None:
-        raise Http404("No such instrument.")
+        raise Http404(NOT_FOUND)
+    _hide_treatment_from_blinded(request, person, instrument, respondent)
     context: dict[str, object] = {
         "person": person,
         "instrument": definition,

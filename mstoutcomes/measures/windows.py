@@ -23,6 +23,7 @@ ANCHORS = {
     "episode_start": "MST episode start",
     "episode_end": "Discharge from MST",
     "randomisation": "Randomisation",
+    "consent": "Consent to the trial",
 }
 COLLECTORS = {"therapist", "research"}
 
@@ -79,6 +80,10 @@ class Timepoint:
     repeat_every_months: int = 0  # monthly timepoints: 1
     repeat_count: int = 0
     repeat_until: str = ""  # anchor that ends the repeats when it is known (episode_end)
+    # The window closes no later than this many days after another anchor, when it is known
+    # (the trial baseline: 28 days after consent, but at most 14 days after randomisation).
+    closes_by_anchor: str = ""
+    closes_by_days: int = 0
 
 
 @dataclass(frozen=True)
@@ -121,10 +126,25 @@ class Record:
     reason: str = ""
 
 
+def _closes_by(reader: _Reader) -> tuple[str, int]:
+    """Read ``closes_by: {anchor: randomisation, days: 14}``: the latest the window may close."""
+    if not reader.has("closes_by"):
+        return "", 0
+    closes_by = reader.child("closes_by", reader.raw("closes_by", kind=dict))
+    closes_by.unknown_keys({"anchor", "days"})
+    anchor = closes_by.text("anchor")
+    days = closes_by.raw("days", kind=int)
+    if anchor not in ANCHORS:
+        closes_by.fail("anchor", f"must be one of {', '.join(ANCHORS)}")
+    if days < 0:
+        closes_by.fail("days", "must be 0 or more")
+    return anchor, days
+
+
 def _timepoint(reader: _Reader, known_codes: set[str]) -> Timepoint:
     reader.unknown_keys(
         {"code", "label", "anchor", "offset_days", "offset_months", "window", "collected_by"}
-        | {"tasks", "repeat"}
+        | {"tasks", "repeat", "closes_by"}
     )
     code = reader.text("code")
     if code in known_codes:
@@ -160,6 +180,7 @@ def _timepoint(reader: _Reader, known_codes: set[str]) -> Timepoint:
             repeat.fail("", "every_months and count must be 1 or more")
         if repeat_until and repeat_until not in ANCHORS:
             repeat.fail("until", f"must be one of {', '.join(ANCHORS)}")
+    closes_by_anchor, closes_by_days = _closes_by(reader)
     return Timepoint(
         code=code,
         label=reader.text("label"),
@@ -173,6 +194,8 @@ def _timepoint(reader: _Reader, known_codes: set[str]) -> Timepoint:
         repeat_every_months=repeat_every,
         repeat_count=repeat_count,
         repeat_until=repeat_until,
+        closes_by_anchor=closes_by_anchor,
+        closes_by_days=closes_by_days,
     )
 
 
@@ -251,10 +274,17 @@ def due_tasks(
                 for n in range(1, timepoint.repeat_count + 1)
             ]
         stop = anchors.get(timepoint.repeat_until) if timepoint.repeat_until else None
+        limit = anchors.get(timepoint.closes_by_anchor) if timepoint.closes_by_anchor else None
         for code, label, months in occurrences:
             due = _due(anchor, timepoint, months)
             if stop is not None and due > stop:
                 break
+            opens = due - dt.timedelta(days=timepoint.window_before)
+            closes = due + dt.timedelta(days=timepoint.window_after)
+            if limit is not None:
+                closes = max(
+                    opens, min(closes, limit + dt.timedelta(days=timepoint.closes_by_days))
+                )
             for task in timepoint.tasks:
                 tasks.append(
                     DueTask(
@@ -264,8 +294,8 @@ def due_tasks(
                         instrument=task.instrument,
                         respondent=task.respondent,
                         due=due,
-                        opens=due - dt.timedelta(days=timepoint.window_before),
-                        closes=due + dt.timedelta(days=timepoint.window_after),
+                        opens=opens,
+                        closes=closes,
                         collected_by=timepoint.collected_by,
                     )
                 )
@@ -302,17 +332,40 @@ def task_state(
     return State.OVERDUE
 
 
-def match_timepoint(tasks: Iterable[DueTask], *, instrument: str, respondent: str, on: dt.date):
-    """Return the task a completion on a day belongs to: the window it falls in, else the nearest.
+def match_timepoint(
+    tasks: Iterable[DueTask], *, instrument: str, respondent: str, on: dt.date
+) -> DueTask | None:
+    """Return the task whose window a completion on a day falls in (the nearest due, if two).
 
-    Returns None when the schedule has no such instrument and respondent.
+    Returns None when no window of the instrument and respondent holds the day: an entry is
+    never filed under the nearest timepoint silently (see ``nearest_task``).
     """
+    inside = [
+        t
+        for t in tasks
+        if t.instrument == instrument and t.respondent == respondent and t.contains(on)
+    ]
+    return min(inside, key=lambda t: (abs((t.due - on).days), t.due)) if inside else None
+
+
+def nearest_task(
+    tasks: Iterable[DueTask], *, instrument: str, respondent: str, on: dt.date
+) -> DueTask | None:
+    """Return the instrument's task whose window is nearest a day, to name it in a refusal."""
     candidates = [t for t in tasks if t.instrument == instrument and t.respondent == respondent]
-    if not candidates:
-        return None
-    inside = [t for t in candidates if t.contains(on)]
-    pool = inside or candidates
-    return min(pool, key=lambda t: (abs((t.due - on).days), t.due))
+
+    def distance(t: DueTask) -> int:
+        return 0 if t.contains(on) else min(abs((t.opens - on).days), abs((t.closes - on).days))
+
+    return min(candidates, key=lambda t: (distance(t), t.due)) if candidates else None
+
+
+def window_text(task: DueTask, on: dt.date) -> str:
+    """Return "Trial 6 months is open 2027-05-01 to 2027-06-30; this entry is dated …"."""
+    return (
+        f"{task.label} is open {task.opens.isoformat()} to {task.closes.isoformat()}; "
+        f"this entry is dated {on.isoformat()}"
+    )
 
 
 def window_changes(before: Sequence[DueTask], after: Sequence[DueTask]) -> dict[str, list[str]]:

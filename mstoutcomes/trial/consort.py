@@ -16,6 +16,8 @@ from html import escape
 # A randomised participant's state at each follow-up timepoint, at the cut-off date.
 FOLLOW_UP_STATES = {
     "followed_up": "Followed up",
+    # Collected with a reason outside the timepoint's window: counted apart, never as in window.
+    "followed_up_out_of_window": "Followed up (out of window)",
     "lost": "Lost to follow-up",
     "due": "In window, not yet collected",
     "not_yet_due": "Not yet due",
@@ -277,6 +279,7 @@ def _arm_stages(
         lines = [
             f"Follow-up: {counts.label(timepoint)}",
             f"• Followed up (n={status.get('followed_up', 0)})",
+            f"• Followed up out of window (n={status.get('followed_up_out_of_window', 0)})",
             f"• Lost to follow-up (n={status.get('lost', 0)})",
         ] + [f"{_SUB}{r} (n={n})" for r, n in flow.lost_reasons.get(timepoint, {}).items()]
         if status.get("due"):

@@ -9,9 +9,11 @@ refused (the lock rule, a ``Check.DATA`` rule: treatment writes are data writes 
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Collection
+from typing import TYPE_CHECKING, Any
 
 from mstoutcomes.cases.protocol import Check, Refusal, subscribe
+from mstoutcomes.measures.anchors import ResearchAnchors, Stop, subscribe_research_anchors
 
 if TYPE_CHECKING:
     from mstoutcomes.cases.models import YoungPerson
@@ -68,6 +70,68 @@ def lock_rule(young_person: YoungPerson) -> Refusal | None:
     )
 
 
+def research_anchors(person_ids: Collection[int] | Any) -> dict[int, ResearchAnchors]:
+    """Return the live trial's anchors for measures' schedules, for many young people at once.
+
+    One query: consent (the first carer consent given), randomisation (the allocation's local
+    day) and the first withdrawal from further data collection or from use of the data, which
+    stop the research timepoints. Test-mode trials are left out: their schedules never run.
+    """
+    from django.db.models import Min, Q
+    from django.utils import timezone
+
+    from mstoutcomes.trial.models import ConsentKind, Participant, WithdrawalLevel
+
+    rows = (
+        Participant.objects.unscoped()
+        .filter(young_person_id__in=person_ids, trial__is_test_mode=False)
+        .annotate(
+            consented=Min(
+                "consents__recorded_on",
+                filter=Q(consents__kind=ConsentKind.CARER_CONSENT, consents__given=True),
+            ),
+            further_data=Min(
+                "withdrawals__withdrawn_on",
+                filter=Q(withdrawals__level=WithdrawalLevel.FURTHER_DATA),
+            ),
+            data_use=Min(
+                "withdrawals__withdrawn_on", filter=Q(withdrawals__level=WithdrawalLevel.DATA_USE)
+            ),
+        )
+        .order_by("young_person_id", "pk")
+        .values_list(
+            "young_person_id",
+            "consented",
+            "allocation__allocated_at",
+            "allocation__is_test",
+            "further_data",
+            "data_use",
+        )
+    )
+    found: dict[int, ResearchAnchors] = {}
+    for person_id, consented, allocated_at, is_test, further_data, data_use in rows:
+        stops = tuple(
+            Stop(on, reason)
+            for on, reason in (
+                (further_data, WithdrawalLevel.FURTHER_DATA.label),
+                (data_use, WithdrawalLevel.DATA_USE.label),
+            )
+            if on is not None
+        )
+        found.setdefault(
+            person_id,
+            ResearchAnchors(
+                in_trial=True,
+                consented_on=consented,
+                randomised_on=timezone.localdate(allocated_at)
+                if allocated_at is not None and not is_test
+                else None,
+                stops=stops,
+            ),
+        )
+    return found
+
+
 def subscribe_rules() -> None:
     """Register the trial's rules with the seam (called from TrialConfig.ready)."""
     from mstoutcomes.referrals.demand import set_mst_share_provider
@@ -80,6 +144,9 @@ def subscribe_rules() -> None:
     subscribe(Check.DATA, lock_rule)
     # Demand at a trial site: the share of families awaiting randomisation expected to start MST.
     set_mst_share_provider(site_mst_share)
+    # Measures anchor the trial's outcome schedule on consent and randomisation, and stop it at
+    # a withdrawal from further data collection, through this provider.
+    subscribe_research_anchors(research_anchors)
 
 
 def site_mst_share(site_id: int) -> float | None:

@@ -79,7 +79,8 @@ LOST_NOT_COLLECTED = "Not collected in window"
 
 @dataclass
 class _Recorded:
-    completed: bool = False
+    # Completion dates, each with whether it was flagged out of window when entered.
+    completed: list[tuple[dt.date, bool]] = field(default_factory=list)
     refused: bool = False
     missed: list[str] = field(default_factory=list)
 
@@ -111,15 +112,16 @@ def _recorded_at_follow_up(
             "completed_on",
             "created_at",
             "reason",
+            "out_of_window",
         )
     )
-    for person, schedule, code, status, completed_on, created_at, reason in rows:
+    for person, schedule, code, status, completed_on, created_at, reason, outside in rows:
         if (schedule, code) not in by_schedule:
             continue
         record = found.setdefault((person, code), _Recorded())
         if status == AssessmentStatus.COMPLETED:
             if completed_on is not None and completed_on <= cut_off:
-                record.completed = True
+                record.completed.append((completed_on, outside))
         elif timezone.localdate(created_at) <= cut_off:
             if status == AssessmentStatus.REFUSED:
                 record.refused = True
@@ -139,7 +141,10 @@ def _follow_up(
 ) -> tuple[dict[str, str], dict[str, str]]:
     """Return each timepoint's state at the cut-off, and why the person was lost where lost.
 
-    A completed assessment (in or out of window) counts as followed up; otherwise a withdrawal
+    A completed assessment counts as followed up: "followed_up" when one was collected in the
+    window, "followed_up_out_of_window" when every one was outside it (flagged when entered, or
+    dated outside the window, as data from before windows were enforced may be). Otherwise a
+    withdrawal
     from further data collection, a refusal or a missed assessment loses them (withdrawal also
     at timepoints not yet due: they will not be seen); an open window is "due", a window not
     yet open "not yet due", and a window closed with nothing recorded lost. A withdrawal dated
@@ -151,7 +156,10 @@ def _follow_up(
         record = recorded.get((person_id, point.code), _Recorded())
         opens, closes = point.window(randomised_on)
         if record.completed:
-            states[point.code] = "followed_up"
+            in_window = any(
+                opens <= on <= closes and not outside for on, outside in record.completed
+            )
+            states[point.code] = "followed_up" if in_window else "followed_up_out_of_window"
             continue
         if withdrew_data_on is not None and withdrew_data_on <= closes:
             reason = LOST_WITHDREW
@@ -486,7 +494,8 @@ def recruitment(*, trial: Trial, today: dt.date, arms_visible: bool) -> Recruitm
         )
         for schedule in registry.schedules().values():
             for tp in schedule.timepoints:
-                if tp.anchor != "randomisation":
+                # Baseline hangs on consent, before randomisation: due for everyone randomised.
+                if tp.anchor not in ("randomisation", "consent"):
                     continue
                 for arm in spec.arm_codes:
                     due = [

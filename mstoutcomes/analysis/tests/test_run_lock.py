@@ -11,7 +11,7 @@ from mstoutcomes.accounts.models import Role
 from mstoutcomes.accounts.tests.factories import member
 from mstoutcomes.analysis.models import AnalysisRun
 from mstoutcomes.analysis.runner import code_version
-from mstoutcomes.analysis.services import _freeze, analysis_run_repeat
+from mstoutcomes.analysis.execution import _freeze, analysis_run_repeat
 from mstoutcomes.trial.lock import trial_lock
 from mstoutcomes.trial.tests.conftest import make_trial
 

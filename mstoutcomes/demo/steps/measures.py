@@ -156,11 +156,19 @@ def _completion(rng: random.Random, task: DueTask, as_of: dt.date) -> tuple[str,
     return "open", None  # overdue and never chased: shows as overdue
 
 
-def _visit(rng: random.Random, task: DueTask, as_of: dt.date) -> tuple[str, dt.date | None]:
-    """Decide a research visit: research workers chase families, so most happen in the window."""
+def _visit(
+    rng: random.Random, task: DueTask, as_of: dt.date, randomised_on: dt.date
+) -> tuple[str, dt.date | None]:
+    """Decide a research visit: research workers chase families, so most happen in the window.
+
+    Baseline (open from consent) is collected before randomisation, as the protocol asks.
+    """
     chance = 0.96 if task.timepoint == "t0" else 0.87
     if rng.random() < chance:
-        day = task.opens + dt.timedelta(days=rng.randint(0, (task.closes - task.opens).days))
+        last = task.closes
+        if task.timepoint == "t0":
+            last = max(task.opens, min(last, randomised_on - dt.timedelta(days=1)))
+        day = task.opens + dt.timedelta(days=rng.randint(0, (last - task.opens).days))
         return ("completed", day) if day <= as_of else ("open", None)
     if task.closes >= as_of:
         return "open", None
@@ -189,7 +197,7 @@ def _trial_outcome(
     if course.lost_from_month is not None and month >= course.lost_from_month:
         return ("missed", None) if task.closes < as_of else None
     if task.timepoint not in visits:
-        visits[task.timepoint] = _visit(rng, task, as_of)
+        visits[task.timepoint] = _visit(rng, task, as_of, course.randomised_on)
     outcome, day = visits[task.timepoint]
     if course.withdrawn_on is not None and (day or task.closes) > course.withdrawn_on:
         return None
@@ -258,6 +266,8 @@ def _assessment(
         assessment.responses = {"items": responses, "scales": entered}
         assessment.scores = result.as_dict()
         assessment.scoring_version = definition.scoring_version
+        # Therapists sometimes enter a service measure late, at the timepoint they choose.
+        assessment.out_of_window = not task.contains(day)  # type: ignore[arg-type]
     return assessment
 
 
@@ -317,13 +327,52 @@ def _save(rows: list[tuple[Assessment, dict[str, Any]]]) -> int:
     return len(scale_rows)
 
 
+# The demo's one trial assessment collected outside its window, kept with its reason.
+OUT_OF_WINDOW_REASON = (
+    "The parent's questionnaire came back by post after the window closed; the family was "
+    "away for the whole window."
+)
+
+
+def _one_out_of_window(rows: list[tuple[Assessment, dict[str, Any]]], as_of: dt.date) -> None:
+    """Move one completed 6-month parent APQ-9 past its window, flagged with the reason."""
+    for assessment, _ in sorted(rows, key=lambda r: r[0].young_person.study_id):
+        if (
+            assessment.schedule == TRIAL_SCHEDULE
+            and assessment.timepoint == "t6"
+            and assessment.instrument == "apq9"
+            and assessment.respondent == "parent"
+            and assessment.status == AssessmentStatus.COMPLETED
+            and assessment.completed_on is not None
+        ):
+            window = _trial_window(assessment)
+            late = window + dt.timedelta(days=12)
+            if late > as_of:
+                continue
+            assessment.completed_on = late
+            assessment.out_of_window = True
+            assessment.out_of_window_reason = OUT_OF_WINDOW_REASON
+            return
+
+
+def _trial_window(assessment: Assessment) -> dt.date:
+    """Return the day the assessment's trial window closes."""
+    from mstoutcomes.measures.services import tasks_for
+
+    key = (assessment.schedule, assessment.timepoint, assessment.instrument, assessment.respondent)
+    task = next(t for t in tasks_for(assessment.young_person, None) if t.key == key)
+    return task.closes
+
+
 @register_step("measures", order=300)
 def measures(ctx: DemoContext) -> str:
     """Write every young person's scheduled measures up to the as-of date.
 
-    Therapists enter the MST service's measures during treatment; the research worker enters the
-    trial's assessments (0, 6, 12, 18 months from randomisation) for both arms, never linked to
-    an episode, so they say nothing about the arm.
+    Therapists enter the MST service's measures during treatment; the research worker (the
+    trial's outcome assessor) enters the trial's assessments (baseline from consent, before
+    randomisation; 6, 12, 18 months from randomisation) for both arms, within their windows,
+    never linked to an episode, so they say nothing about the arm. One 6-month questionnaire
+    came back late: it is kept out of window, with its reason.
     """
     schedules = list(registry.schedules().values())
     courses = ctx.extras.get("trial", {})
@@ -364,6 +413,7 @@ def measures(ctx: DemoContext) -> str:
             by = research if task.schedule == TRIAL_SCHEDULE else episode.therapist  # type: ignore[union-attr]
             assessment = _assessment(ctx, who, task, decided[0], decided[1], by)
             rows.append((assessment, assessment.scores.get("scales", {})))
+    _one_out_of_window(rows, ctx.as_of)
     scale_scores = _save(rows)
     ctx.extras["measures"] = {"trajectories": trajectories}
     done = sum(1 for a, _ in rows if a.status == AssessmentStatus.COMPLETED)

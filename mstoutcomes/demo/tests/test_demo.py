@@ -391,6 +391,25 @@ def test_both_arms_have_research_assessments_entered_by_the_research_worker(traf
     assert research.filter(status__in=["missed", "refused"]).exists()
 
 
+def test_one_trial_assessment_is_out_of_window_with_its_reason_and_the_rest_in_window(trafford):
+    from mstoutcomes.measures.services import tasks_for
+
+    research = Assessment.objects.unscoped().filter(
+        schedule="trial", young_person__site=trafford, status="completed"
+    )
+    (late,) = research.filter(out_of_window=True)
+    assert late.out_of_window_reason
+    for assessment in research.select_related("young_person").order_by("pk"):
+        key = (
+            assessment.schedule,
+            assessment.timepoint,
+            assessment.instrument,
+            assessment.respondent,
+        )
+        (task,) = [t for t in tasks_for(assessment.young_person, None) if t.key == key]
+        assert task.contains(assessment.completed_on) is not assessment.out_of_window, assessment.pk
+
+
 def test_both_arms_have_placements_and_custody_after_randomisation(trafford):
     for arm in ("MAU", "MST"):
         people = _arm_people(trafford, arm)

@@ -22,7 +22,7 @@ PAGES = {
     "measures:person":         (200, 200, 404, 200),
     "measures:enter":          (200, 200, 404, 403),
     "measures:not_done":       (200, 200, 404, 403),
-    "measures:assessment":     (200, 200, 404, 200),
+    "measures:assessment":     (200, 404, 404, 200),  # bob is blind to treatment measures
     "measures:link":           (200, 200, 404, 403),
 }
 # fmt: on
@@ -138,6 +138,9 @@ def test_tam_r_is_entered_as_a_score_only(client, record, alice):
     url = reverse("measures:enter", args=["AAA-0001", "tam-r", "parent"])
     data = sdq_post()
     data["scale_adherence"] = "0.74"
+    # Month 1 has not opened yet: an early entry is filed only where the therapist chooses.
+    assert client.post(url, data).status_code == 400
+    data["timepoint"] = "month_1"
     assert client.post(url, data).status_code == 302
     saved = Assessment.objects.unscoped().latest("pk")
     assert saved.scores["scales"]["adherence"]["bands"] == {

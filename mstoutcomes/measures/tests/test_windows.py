@@ -14,9 +14,11 @@ from mstoutcomes.measures.windows import (
     due_tasks,
     load_schedules,
     match_timepoint,
+    nearest_task,
     parse_schedule,
     task_state,
     window_changes,
+    window_text,
 )
 
 HERE = Path(__file__).resolve().parents[1]
@@ -63,10 +65,12 @@ def test_discharge_and_follow_up_appear_only_once_discharge_is_known():
     assert follow_up.collected_by == "research"
 
 
-def test_trial_timepoints_wait_for_randomisation():
+def test_trial_timepoints_wait_for_consent_and_randomisation():
     trial = SCHEDULES["trial"]
     assert due_tasks(trial, {"episode_start": START}) == []
     due = {t.timepoint: t.due for t in due_tasks(trial, {"randomisation": START})}
+    assert "t0" not in due  # baseline hangs on consent
+    due = {t.timepoint: t.due for t in due_tasks(trial, {"consent": START, "randomisation": START})}
     assert due == {
         "t0": START,
         "t6": dt.date(2026, 7, 31),
@@ -136,13 +140,31 @@ def test_a_withdrawal_from_further_data_stops_what_was_not_yet_collected():
     assert not State.WITHDRAWN.is_open
 
 
-def test_a_completion_is_matched_to_the_window_it_falls_in_else_the_nearest():
+def test_a_completion_is_matched_to_the_window_it_falls_in_and_never_to_the_nearest():
     tasks = due_tasks(SERVICE, {"episode_start": START, "episode_end": dt.date(2026, 6, 30)})
     found = match_timepoint(tasks, instrument="sdq-p", respondent="parent", on=dt.date(2026, 2, 3))
     assert found.timepoint == "baseline"
-    found = match_timepoint(tasks, instrument="sdq-p", respondent="parent", on=dt.date(2026, 5, 1))
-    assert found.timepoint == "discharge"
+    outside = dt.date(2026, 5, 1)
+    assert match_timepoint(tasks, instrument="sdq-p", respondent="parent", on=outside) is None
+    nearest = nearest_task(tasks, instrument="sdq-p", respondent="parent", on=outside)
+    assert nearest.timepoint == "discharge"
+    assert window_text(nearest, outside) == (
+        "Discharge is open 2026-06-16 to 2026-07-14; this entry is dated 2026-05-01"
+    )
     assert match_timepoint(tasks, instrument="icu", respondent="parent", on=START) is None
+
+
+def test_the_trial_baseline_opens_at_consent_and_closes_by_randomisation_plus_14_days():
+    trial = SCHEDULES["trial"]
+    consent = dt.date(2026, 3, 2)
+    unrandomised = due_tasks(trial, {"consent": consent})
+    assert {t.timepoint for t in unrandomised} == {"t0"}
+    assert {(t.opens, t.closes) for t in unrandomised} == {(consent, dt.date(2026, 3, 30))}
+    early = due_tasks(trial, {"consent": consent, "randomisation": dt.date(2026, 3, 6)})
+    t0 = next(t for t in early if t.timepoint == "t0")
+    assert (t0.opens, t0.closes) == (consent, dt.date(2026, 3, 20))
+    t6 = next(t for t in early if t.timepoint == "t6")
+    assert (t6.opens, t6.closes) == (dt.date(2026, 8, 7), dt.date(2026, 10, 6))
 
 
 def test_add_months_clamps_to_the_last_day():

@@ -109,7 +109,7 @@ EXPECTED_T6 = {
     },
     dt.date(2025, 9, 2): {
         "in_window": ("followed_up", None),
-        "late": ("followed_up", None),
+        "late": ("followed_up_out_of_window", None),
         "missed": ("lost", "Missed: Could not contact"),
         "refused": ("lost", LOST_REFUSED),
         "withdrew": ("lost", LOST_WITHDREW),
