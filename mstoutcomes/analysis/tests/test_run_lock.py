@@ -9,9 +9,10 @@ from django.utils import timezone
 
 from mstoutcomes.accounts.models import Role
 from mstoutcomes.accounts.tests.factories import member
+from mstoutcomes.analysis.execution import _freeze
 from mstoutcomes.analysis.models import AnalysisRun
 from mstoutcomes.analysis.runner import code_version
-from mstoutcomes.analysis.execution import _freeze, analysis_run_repeat
+from mstoutcomes.analysis.services import analysis_run_repeat
 from mstoutcomes.trial.lock import trial_lock
 from mstoutcomes.trial.tests.conftest import make_trial
 
