@@ -27,7 +27,7 @@ DATED_BEFORE_BIRTH = "dated_before_birth"
 FOLLOW_UP_BEFORE_RANDOMISATION = "follow_up_before_randomisation"
 CONSENT_BEFORE_ENROLMENT = "consent_before_enrolment"
 SAME_PERSON_TWO_SITES = "same_person_two_sites"
-# Reserved for the rule the lead wires from trial.order.order_breaches (see RULES below).
+# Treatment recorded against the protocol order (from trial.order.order_breaches).
 TREATMENT_BEFORE_RANDOMISATION = "treatment_before_randomisation"
 
 
@@ -96,6 +96,20 @@ class ConsentFact:
 
 
 @dataclass(frozen=True)
+class BreachFact:
+    """Treatment records of one kind that break the protocol order (trial.order.OrderBreach)."""
+
+    participant_id: int
+    young_person_id: int
+    trial_id: int
+    trial_code: str
+    kind: str
+    kind_label: str
+    on: dt.date
+    detail: str
+
+
+@dataclass(frozen=True)
 class Facts:
     """Everything the rules read, fetched in one go."""
 
@@ -107,6 +121,7 @@ class Facts:
     assessments: list[AssessmentFact] = field(default_factory=list)
     records: list[DatedRecord] = field(default_factory=list)
     consents: list[ConsentFact] = field(default_factory=list)
+    breaches: list[BreachFact] = field(default_factory=list)
     # Schedules whose timepoints hang on arm-neutral dates (measures.blinding): an assessment
     # elsewhere, or of a treatment instrument, could reveal the arm.
     neutral_schedules: frozenset[str] = frozenset({TRIAL_SCHEDULE})
@@ -321,6 +336,27 @@ def same_person_two_sites(facts: Facts) -> Iterator[Finding]:
         )
 
 
+def treatment_out_of_order(facts: Facts) -> Iterator[Finding]:
+    """MST treatment recorded before randomisation, for a family not randomised, or in MAU."""
+    for b in facts.breaches:
+        person = facts.people.get(b.young_person_id)
+        if person is None:
+            continue
+        yield Finding(
+            rule=TREATMENT_BEFORE_RANDOMISATION,
+            key=f"{TREATMENT_BEFORE_RANDOMISATION}:participant:{b.participant_id}:{b.kind}",
+            site_id=person.site_id,
+            young_person_id=person.id,
+            trial_id=b.trial_id,
+            reveals_arm=True,
+            message=(
+                f"{person.study_id} in {b.trial_code}: {b.kind_label.lower()} "
+                f"(from {_date(b.on)}: {b.detail}). Log it as a protocol deviation, or correct "
+                "the records if they are wrong."
+            ),
+        )
+
+
 def _all(model: Any) -> Any:
     """Return every row of a model, through unscoped() when its manager is scoped."""
     manager = model.objects
@@ -358,10 +394,13 @@ RULES: tuple[Rule, ...] = (
         Role.PROGRAMME_MANAGER,
         same_person_two_sites,
     ),
-    # TREATMENT_BEFORE_RANDOMISATION goes here, wired by the lead from
-    # trial.order.order_breaches: Rule(TREATMENT_BEFORE_RANDOMISATION, "Treatment before
-    # randomisation", Role.TRIAL_MANAGER, <check>, reveals_arm=True). It reveals the arm, so its
-    # queries are shown only to users who may see treatment. Not implemented on this branch.
+    Rule(
+        TREATMENT_BEFORE_RANDOMISATION,
+        "Treatment out of the protocol order",
+        Role.TRIAL_MANAGER,
+        treatment_out_of_order,
+        reveals_arm=True,
+    ),
 )
 
 RULES_BY_CODE: dict[str, Rule] = {rule.code: rule for rule in RULES}
@@ -372,8 +411,6 @@ def rule_title(code: str) -> str:
     rule = RULES_BY_CODE.get(code)
     if rule is not None:
         return rule.title
-    if code == TREATMENT_BEFORE_RANDOMISATION:
-        return "Treatment before randomisation"
     return "Raised by hand" if code == "manual" else code.replace("_", " ").capitalize()
 
 
@@ -514,7 +551,9 @@ def fetch_facts(
             "id", "young_person_id", date_field
         ):
             records.append(DatedRecord(kind, model._meta.label_lower, pk, person_id, on))
+    breaches = _breaches(site_id=site_id, young_person_ids=young_person_ids)
     return Facts(
+        breaches=breaches,
         people=people,
         in_scope=scope if (young_person_ids is not None or site_id is not None) else None,
         participations=participations,
@@ -524,3 +563,39 @@ def fetch_facts(
         neutral_schedules=frozenset(blinding.arm_neutral_schedules()),
         treatment_instruments=frozenset(blinding.TREATMENT_INSTRUMENTS),
     )
+
+
+def _breaches(*, site_id: int | None, young_person_ids: Collection[int] | None) -> list[BreachFact]:
+    """Read the protocol-order breaches of every live trial in scope (queries per trial fixed)."""
+    from mstoutcomes.trial.models import Participant, Trial
+    from mstoutcomes.trial.order import order_breaches
+
+    trials = Trial.objects.filter(is_test_mode=False)
+    if young_person_ids is not None:
+        wanted = set(young_person_ids)
+        trial_ids = (
+            Participant.objects.unscoped()
+            .filter(young_person_id__in=sorted(wanted))
+            .values_list("trial_id", flat=True)
+        )
+        trials = trials.filter(pk__in=list(trial_ids))
+    if site_id is not None:
+        trials = trials.filter(sites=site_id)
+    found: list[BreachFact] = []
+    for trial in trials.order_by("pk"):
+        for b in order_breaches(trial=trial, site_ids=None if site_id is None else [site_id]):
+            if young_person_ids is not None and b.young_person_id not in wanted:
+                continue
+            found.append(
+                BreachFact(
+                    b.participant_id,
+                    b.young_person_id,
+                    trial.pk,
+                    trial.code,
+                    b.kind,
+                    b.kind_label,
+                    b.on,
+                    b.detail,
+                )
+            )
+    return found

@@ -35,3 +35,30 @@ def test_an_open_query_holds_back_the_trial_lock_until_it_is_closed(trial, site_
     trial_lock(by=tina, trial=trial)
     trial.refresh_from_db()
     assert trial.is_locked
+
+
+def test_treatment_recorded_before_randomisation_opens_a_query_the_blinded_cannot_see(
+    trial, site_a, tina, bob
+):
+    from mstoutcomes.cases.tests.factories import EpisodeFactory, YoungPersonFactory
+    from mstoutcomes.quality.selectors import queries_visible_to
+    from mstoutcomes.quality.services import quality_run
+    from mstoutcomes.trial.models import Participant
+
+    # An episode recorded for a participant not yet randomised (imported, or from before the
+    # order was enforced): written directly, as the services would refuse it.
+    person = YoungPersonFactory(site=site_a)
+    Participant.objects.create(trial=trial, young_person=person, site=site_a, is_eligible=True)
+    EpisodeFactory(young_person=person)
+
+    quality_run(site=site_a)
+
+    query = Query.objects.unscoped().get(rule="treatment_before_randomisation")
+    assert (
+        query.young_person == person
+        and query.reveals_arm
+        and query.assigned_role == ("trial_manager")
+    )
+    assert "not randomised" in query.message
+    assert query in queries_visible_to(user=tina)
+    assert query not in queries_visible_to(user=bob)  # the blinded research worker
