@@ -29,7 +29,7 @@ from mstoutcomes.demo.builder import DemoContext, register_step
 from mstoutcomes.measures import registry
 from mstoutcomes.measures.models import Assessment, AssessmentStatus, Entry, Mode, ScaleScore
 from mstoutcomes.measures.scoring import score
-from mstoutcomes.measures.services import anchors_for
+from mstoutcomes.measures.services import anchors_for, tasks_for
 from mstoutcomes.measures.windows import DueTask, due_tasks
 
 SDQ_SCALES = ("emotion", "conduct", "hyper", "peer", "prosocial")
@@ -287,18 +287,13 @@ def record_trial_baseline(
         baselines[person.pk] = trajectory.baseline
         course = _BaselineCourse(randomise_on)
         who = _Person(person, None, course, trajectory)
-        for item in t0.tasks:
-            task = DueTask(
-                schedule=TRIAL_SCHEDULE,
-                timepoint=t0.code,
-                label=t0.label,
-                instrument=item.instrument,
-                respondent=item.respondent,
-                due=randomise_on,
-                opens=randomise_on - dt.timedelta(days=t0.window_before),
-                closes=randomise_on + dt.timedelta(days=t0.window_after),
-                collected_by=t0.collected_by,
-            )
+        # The real baseline tasks: anchored on the consent already recorded, with their windows.
+        tasks = [
+            t
+            for t in tasks_for(person, None)
+            if (t.schedule, t.timepoint) == (TRIAL_SCHEDULE, t0.code)
+        ]
+        for task in tasks:
             assessment = _assessment(ctx, who, task, "completed", day, research)
             rows.append((assessment, assessment.scores.get("scales", {})))
     _save(rows)
@@ -357,8 +352,6 @@ def _one_out_of_window(rows: list[tuple[Assessment, dict[str, Any]]], as_of: dt.
 
 def _trial_window(assessment: Assessment) -> dt.date:
     """Return the day the assessment's trial window closes."""
-    from mstoutcomes.measures.services import tasks_for
-
     key = (assessment.schedule, assessment.timepoint, assessment.instrument, assessment.respondent)
     task = next(t for t in tasks_for(assessment.young_person, None) if t.key == key)
     return task.closes

@@ -228,8 +228,11 @@ def trial_course(ctx: DemoContext) -> str:
         consent_on, randomise_on = outcome
         queue.append((randomise_on, participant.young_person.study_id, participant))
         # Baseline before randomisation: the research visit falls between consent and then.
-        first = max(consent_on, randomise_on - dt.timedelta(days=14))
-        day = first + dt.timedelta(days=ctx.rng.randint(0, (randomise_on - first).days))
+        # The baseline window opens at consent and closes 28 days later (measures' trial
+        # schedule), so the visit falls in the last fortnight before randomisation, in window.
+        last = min(randomise_on, consent_on + dt.timedelta(days=28))
+        first = max(consent_on, last - dt.timedelta(days=14))
+        day = first + dt.timedelta(days=ctx.rng.randint(0, (last - first).days))
         visits.append((participant.young_person, randomise_on, day))
     record_trial_baseline(ctx, visits)
     queue.sort(key=lambda item: (item[0], item[1]))
