@@ -114,7 +114,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
     }),
     # The data monitoring committee reads the closed report (by arm) and the open one.
     Role.DMC_MEMBER: frozenset({
-        P.VIEW_DASHBOARDS, P.VIEW_CLOSED_REPORT,
+        P.VIEW_YOUNG_PEOPLE, P.VIEW_DASHBOARDS, P.VIEW_CLOSED_REPORT,
     }),
     # The steering group sees pooled figures until the database lock.
     Role.STEERING_GROUP: frozenset({
