@@ -8,8 +8,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 from django.utils import timezone
 
-from mstoutcomes.accounts.models import AuditEvent, Role
-from mstoutcomes.accounts.tests.factories import member
+from mstoutcomes.accounts.models import AuditEvent
 from mstoutcomes.cases.tests.factories import YoungPersonFactory
 from mstoutcomes.trial.blinding import blinding_report
 from mstoutcomes.trial.blinding_services import blinding_guess_record
@@ -91,7 +90,7 @@ def test_the_guess_form_looks_the_same_for_both_arms(client, pair, bob):
         re.sub(r'(CSRFToken": "|csrfmiddlewaretoken" value=")[^"]*', "", page)
         .replace(p.young_person.study_id, "ID")
         .replace(f"/{p.pk}/", "/PK/")
-        for page, p in zip(pages, pair)
+        for page, p in zip(pages, pair, strict=True)
     ]
     assert strip[0] == strip[1] and "Don&#x27;t know" in strip[0]
 
