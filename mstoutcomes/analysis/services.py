@@ -32,6 +32,7 @@ from mstoutcomes.analysis.report import render_html, results_json
 from mstoutcomes.analysis.runner import ANALYSIS_ERRORS, NOT_CAUSAL, code_version, run_plan
 from mstoutcomes.core.pdf import PRINT_CSS, html_to_pdf
 from mstoutcomes.core.services import require
+from mstoutcomes.trial.blinding import ArmView, arm_codes, arm_view_at, site_trial
 
 logger = logging.getLogger(__name__)
 
@@ -74,12 +75,14 @@ def analysis_run_start(
     """
     require(user_has_perm(by, Perm.EXPORT_DATA, site=site), "You cannot analyse this site's data.")
     with transaction.atomic():
+        view = arm_view_at(by, site)
         run = AnalysisRun.objects.create(
             site=site,
             title=f"Analysis of {site.name}",
             plan_toml=plan_text or "",
             code_version=code_version(),
             created_by=by,
+            arms="" if view is None else "named" if view is ArmView.NAMED else "coded",
         )
         audit_record(actor=by, action="analysis.run.queued", obj=run, site=site, request=request)
         return _enqueue(run)
@@ -110,6 +113,7 @@ def analysis_run_repeat(
             seed=run.seed if run.snapshot else None,
             created_by=by,
             rerun_of=run,
+            arms=run.arms,
         )
         audit_record(
             actor=by,
@@ -193,7 +197,12 @@ def _progress(run: AnalysisRun, done: int, total: int, label: str) -> None:
 
 def _freeze(run: AnalysisRun) -> None:
     export = datasets.export_frames(site_ids=[run.site_id])
+    if run.arms == "coded":
+        export = datasets.blind_export(export, codes=_arm_codes(run))
     plan_text = run.plan_toml or datasets.default_plan(export)
+    if run.arms == "coded" and not run.plan_toml:
+        # MST's ultimate outcomes are described for the MST arm only: that would name it.
+        plan_text = plan_text.replace("mst_targets = true", "mst_targets = false")
     dataset = datasets.dataset_from(export, plan_text)
     with tempfile.TemporaryDirectory() as tmp:
         run.snapshot = _snapshot(datasets.write_export(tmp, export, plan_text))
@@ -203,6 +212,15 @@ def _freeze(run: AnalysisRun) -> None:
     run.title = (dataset.plan.title or run.title)[:200]
     # The frozen input is kept even if the analysis then fails; it is not a result.
     run.save(update_fields=["snapshot", "plan_toml", "dataset_sha256", "seed", "title"])
+
+
+def _arm_codes(run: AnalysisRun) -> dict[str, str]:
+    """Return {arm name: "Arm A" / "Arm B"} for the trial at the run's site."""
+    trial = site_trial(run.site_id)
+    if trial is None:
+        return {}
+    letters = arm_codes(trial)
+    return {arm.name: f"Arm {letters[arm.code]}" for arm in trial.spec.arms}
 
 
 def _execute(run: AnalysisRun) -> dict[str, Any]:

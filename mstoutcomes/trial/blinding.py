@@ -2,7 +2,8 @@
 
 Every page that shows a figure by arm asks ``arm_view_for`` (or ``arm_label_for``) first:
 
-- NAMED: holders of UNBLIND or VIEW_CLOSED_REPORT, and of VIEW_ARMS_AFTER_LOCK after the lock;
+- NAMED: holders of UNBLIND or VIEW_CLOSED_REPORT; holders of VIEW_TREATMENT (service staff see
+  each family's treatment, so they know the arms already); VIEW_ARMS_AFTER_LOCK after the lock;
 - CODED: the blinded statistician (VIEW_CODED_ARMS) sees arms as "Arm A" / "Arm B";
 - POOLED: everyone else sees figures for both arms together.
 
@@ -61,7 +62,7 @@ def arm_view_for(user: Any, trial: Trial, *, site: Site | int | None = None) -> 
     def holds(perm: Perm) -> bool:
         return bool(site_ids & site_ids_with_perm(user, perm))
 
-    if holds(Perm.UNBLIND) or holds(Perm.VIEW_CLOSED_REPORT):
+    if holds(Perm.UNBLIND) or holds(Perm.VIEW_CLOSED_REPORT) or holds(Perm.VIEW_TREATMENT):
         return ArmView.NAMED
     if trial.is_locked and holds(Perm.VIEW_ARMS_AFTER_LOCK):
         return ArmView.NAMED
@@ -95,6 +96,28 @@ def arm_label_for(user: Any, trial: Trial, arm: str, *, site: Site | int | None 
 def arm_labels_for(user: Any, trial: Trial, *, site: Site | int | None = None) -> dict[str, str]:
     """Return {arm code: label} for every arm of the trial, as arm_label_for shows them."""
     return {arm.code: arm_label_for(user, trial, arm.code, site=site) for arm in trial.spec.arms}
+
+
+def site_trial(site: Site | int) -> Trial | None:
+    """Return the live (not test-mode) trial a site takes part in, if any."""
+    site_id = site if isinstance(site, int) else site.pk
+    return Trial.objects.filter(sites=site_id, is_test_mode=False).order_by("pk").first()
+
+
+def arm_view_at(user: Any, site: Site | int) -> ArmView | None:
+    """Return how the user may see the arms of the site's trial (None: no trial there)."""
+    trial = site_trial(site)
+    return None if trial is None else arm_view_for(user, trial, site=site)
+
+
+def arm_view_sites(user: Any, site_ids: set[int]) -> dict[ArmView, set[int]]:
+    """Return, among the given sites with a trial, the sites per way the user may see arms."""
+    found: dict[ArmView, set[int]] = {view: set() for view in ArmView}
+    for site_id in site_ids:
+        view = arm_view_at(user, site_id)
+        if view is not None:
+            found[view].add(site_id)
+    return found
 
 
 # Emergency unblinding
