@@ -100,7 +100,9 @@ def test_blind_readers_see_the_trial_pooled_until_the_lock(client, costed_site, 
     assert not report.staff_time.empty  # the pooled figures are still there
     client.force_login(reader)
     html = client.get(reverse("costs:report", args=[costed_site.code])).content.decode()
-    assert "Net saving per young person against" not in html and "by trial arm" not in html
+    assert "Savings by budget holder" not in html and "per young person, by trial arm" not in html
+    assert "Costs by trial arm are hidden from your role" in html
+    assert "Net saving per young person against" not in html
     assert (
         client.get(
             reverse("costs:download_csv", args=[costed_site.code, "savings_by_arm"])
