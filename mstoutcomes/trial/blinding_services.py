@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 
 from mstoutcomes.accounts.models import User
@@ -26,15 +26,38 @@ from mstoutcomes.trial.models import (
 from mstoutcomes.trial.selectors import follow_up_points
 
 
-@transaction.atomic
 def emergency_unblind(
     *, by: User, participant: Participant, unblinded_person: User, reason: str
 ) -> tuple[EmergencyUnblinding, str]:
     """Record that a named person is told a participant's arm in an emergency; return the arm.
 
     The audit event names who was unblinded, by whom and why, never the arm. The unblinded
-    person's later assessments of this participant are flagged (trial.blinding).
+    person's later assessments of this participant are flagged (trial.blinding). A refused
+    attempt is audited too (`trial.participant.emergency_unblinding_refused`).
     """
+    try:
+        return _emergency_unblind(
+            by=by, participant=participant, unblinded_person=unblinded_person, reason=reason
+        )
+    except (PermissionDenied, ValidationError, NotEligible) as error:
+        audit_record(
+            actor=by,
+            action="trial.participant.emergency_unblinding_refused",
+            obj=participant,
+            site=participant.site,
+            data={
+                "young_person": participant.young_person.study_id,
+                "unblinded_person": unblinded_person.username,
+                "refused": "; ".join(getattr(error, "messages", [str(error)])),
+            },
+        )
+        raise
+
+
+@transaction.atomic
+def _emergency_unblind(
+    *, by: User, participant: Participant, unblinded_person: User, reason: str
+) -> tuple[EmergencyUnblinding, str]:
     require(
         user_has_perm(by, Perm.EMERGENCY_UNBLIND, site=participant.site_id),
         "Emergency unblinding needs the emergency unblinding permission at this site.",

@@ -54,6 +54,8 @@ def test_unblinding_without_a_reason_is_refused_and_writes_nothing(participant, 
             by=trial_manager, participant=participant, unblinded_person=bob, reason=" "
         )
     assert not EmergencyUnblinding.objects.unscoped().exists()
+    refused = AuditEvent.objects.get(action="trial.participant.emergency_unblinding_refused")
+    assert "why the arm must be revealed" in refused.data["refused"]
 
 
 @pytest.mark.parametrize("role", [Role.RESEARCH_WORKER, Role.SUPERVISOR, Role.STATISTICIAN])
@@ -62,6 +64,9 @@ def test_roles_without_the_permission_cannot_unblind(participant, site_a, bob, r
         emergency_unblind(
             by=member(role, site_a), participant=participant, unblinded_person=bob, reason="x"
         )
+    assert AuditEvent.objects.filter(
+        action="trial.participant.emergency_unblinding_refused"
+    ).exists()
 
 
 def test_the_person_told_must_work_at_the_participants_site(participant, trial_manager, carol):
