@@ -12,6 +12,17 @@ from mstoutcomes.trial import blinding
 register = template.Library()
 
 
+@register.simple_tag(takes_context=True)
+def unblinded_on(context: Any, trial: Any) -> dict[int, Any]:
+    """Return {participant id: first emergency unblinding date} the user may see."""
+    return blinding.unblinded_participants(user=context["request"].user, trial=trial)
+
+
+@register.filter
+def lookup(mapping: dict[Any, Any], key: Any) -> Any:
+    return mapping.get(key)
+
+
 @register.inclusion_tag("trial/_blinding_panel.html", takes_context=True)
 def blinding_panel(context: Any, participant: Any) -> dict[str, Any]:
     user = context["request"].user

@@ -112,6 +112,8 @@ def test_the_page_shows_the_arm_once_and_the_participant_page_shows_the_flag(
     )
     html = client.get(page).content.decode()
     assert "Assessor unblinded on" in html and "Safeguarding" in html
+    listing = client.get(reverse("trial:detail", args=[participant.trial.code])).content.decode()
+    assert "Unblinded on" in listing
 
 
 @pytest.mark.parametrize("role", [Role.RESEARCH_WORKER, Role.STATISTICIAN, Role.THERAPIST])
