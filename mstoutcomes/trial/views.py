@@ -10,6 +10,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -45,7 +46,9 @@ def trial_list(request: HttpRequest) -> HttpResponse:
     guess_ids = site_ids_with_perm(request.user, Perm.ENTER_TRIAL_OUTCOMES)
     if not (manage_ids or log_ids or guess_ids):
         raise PermissionDenied("You do not have access to this page.")
-    trials = Trial.objects.filter(sites__in=manage_ids | log_ids | guess_ids).distinct()
+    trials = Trial.objects.filter(
+        Q(pk__in=selectors.trials_visible_to(user=request.user)) | Q(sites__in=guess_ids)
+    ).distinct()
     rows = []
     for trial in trials.order_by("code").prefetch_related("sites"):
         site_ids = {site.pk for site in trial.sites.all()}
