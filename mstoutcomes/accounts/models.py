@@ -84,6 +84,8 @@ class Role(models.TextChoices):
     RESEARCH_WORKER = "research_worker", "Research worker"
     TRIAL_MANAGER = "trial_manager", "Trial manager"
     STATISTICIAN = "statistician", "Statistician / researcher"
+    UNBLINDED_STATISTICIAN = "unblinded_statistician", "Unblinded trial statistician"
+    DMC_MEMBER = "dmc_member", "Data monitoring committee member"
     STEERING_GROUP = "steering_group", "Steering group member"
     ADMINISTRATOR = "administrator", "Administrator"
 

@@ -55,6 +55,12 @@ class Perm(StrEnum):
     # Data-quality queries: see and answer those assigned to your role; open and close any.
     VIEW_QUERIES = "can_view_queries"
     MANAGE_QUERIES = "can_manage_queries"
+    # Figures by arm: the DMC's closed report (unblinded statistician, DMC members).
+    VIEW_CLOSED_REPORT = "can_view_closed_report"
+    # Figures by arm coded A/B, never named (the blinded trial statistician).
+    VIEW_CODED_ARMS = "can_view_coded_arms"
+    # Figures by named arm once the trial's database is locked (steering group, statistician).
+    VIEW_ARMS_AFTER_LOCK = "can_view_arms_after_lock"
 
 
 P = Perm
@@ -95,13 +101,24 @@ ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
         P.MANAGE_QUERIES,
     }),
     # Pseudonymised roles: they see study IDs, never names, dates of birth or addresses.
-    # The trial statistician may export the allocation list to verify it (audited).
+    # The trial statistician is blind: no treatment records, arms coded A/B until the lock.
     Role.STATISTICIAN: frozenset({
-        P.VIEW_YOUNG_PEOPLE, P.VIEW_TREATMENT, P.EXPORT_DATA, P.VIEW_DASHBOARDS,
-        P.EXPORT_ALLOCATION_LIST, P.VIEW_DEVIATIONS,
+        P.VIEW_YOUNG_PEOPLE, P.EXPORT_DATA, P.VIEW_DASHBOARDS, P.VIEW_CODED_ARMS,
+        P.VIEW_ARMS_AFTER_LOCK,
     }),
+    # The unblinded statistician prepares the DMC's closed report and may export the
+    # allocation list to verify it (audited).
+    Role.UNBLINDED_STATISTICIAN: frozenset({
+        P.VIEW_YOUNG_PEOPLE, P.VIEW_TREATMENT, P.EXPORT_DATA, P.VIEW_DASHBOARDS,
+        P.EXPORT_ALLOCATION_LIST, P.VIEW_DEVIATIONS, P.VIEW_CLOSED_REPORT,
+    }),
+    # The data monitoring committee reads the closed report (by arm) and the open one.
+    Role.DMC_MEMBER: frozenset({
+        P.VIEW_YOUNG_PEOPLE, P.VIEW_DASHBOARDS, P.VIEW_CLOSED_REPORT,
+    }),
+    # The steering group sees pooled figures until the database lock.
     Role.STEERING_GROUP: frozenset({
-        P.VIEW_YOUNG_PEOPLE, P.VIEW_TREATMENT, P.VIEW_DASHBOARDS, P.VIEW_DEVIATIONS,
+        P.VIEW_YOUNG_PEOPLE, P.VIEW_DASHBOARDS, P.VIEW_ARMS_AFTER_LOCK,
     }),
     Role.ADMINISTRATOR: frozenset({
         P.VIEW_YOUNG_PEOPLE, P.VIEW_IDENTIFIABLE, P.VIEW_TREATMENT, P.EDIT_CASE,

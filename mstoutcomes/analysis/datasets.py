@@ -29,7 +29,7 @@ import hashlib
 import hmac
 import json
 from collections.abc import Collection
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import pandas as pd
@@ -458,6 +458,27 @@ def export_frames(*, site_ids: Collection[int], as_of: dt.date | None = None) ->
     return Export(
         participants, measurements.reset_index(drop=True), events.reset_index(drop=True), trial
     )
+
+
+def blind_export(export: Export, *, codes: dict[str, str]) -> Export:
+    """Return a trial export as a statistician blind to allocation may see it.
+
+    Arm names become the codes given (Arm A / Arm B, from trial.blinding), listed in code order
+    so the reference arm is not given away; what only the MST arm can have is dropped: MST
+    discharge dates and reasons, and every measurement outside the trial's research schedule
+    (t0, t6, ...), such as GBO ratings and discharge outcomes.
+    """
+    if export.trial is None:
+        return export
+    people = export.participants.copy()
+    people["arm"] = people["arm"].map(lambda arm: codes.get(arm, arm))
+    for column in ("discharged_on", "discharge_reason"):
+        if column in people.columns:
+            people[column] = ""
+    m = export.measurements
+    research = m["timepoint"].astype(str).str.fullmatch(r"t\d+")
+    trial = replace(export.trial, arms=tuple(sorted(codes.get(a, a) for a in export.trial.arms)))
+    return Export(people, m[research].reset_index(drop=True), export.events, trial)
 
 
 SDQ_OUTCOME = """

@@ -97,7 +97,12 @@ def _freeze(run: AnalysisRun) -> None:
     # Read before the export, so a lock lifted while we read is never claimed for the data.
     run.trial_locked_at = _trial_locked_at(run.site_id)
     export = datasets.export_frames(site_ids=[run.site_id])
+    if run.arms == "coded":
+        export = datasets.blind_export(export, codes=_arm_codes(run))
     plan_text = run.plan_toml or datasets.default_plan(export)
+    if run.arms == "coded" and not run.plan_toml:
+        # MST's ultimate outcomes are described for the MST arm only: that would name it.
+        plan_text = plan_text.replace("mst_targets = true", "mst_targets = false")
     dataset = datasets.dataset_from(export, plan_text)
     with tempfile.TemporaryDirectory() as tmp:
         run.snapshot = _snapshot(datasets.write_export(tmp, export, plan_text))
@@ -116,6 +121,17 @@ def _freeze(run: AnalysisRun) -> None:
             "trial_locked_at",
         ]
     )
+
+
+def _arm_codes(run: AnalysisRun) -> dict[str, str]:
+    """Return {arm name: "Arm A" / "Arm B"} for the trial at the run's site."""
+    from mstoutcomes.trial.blinding import arm_codes, site_trial
+
+    trial = site_trial(run.site_id)
+    if trial is None:
+        return {}
+    letters = arm_codes(trial)
+    return {arm.name: f"Arm {letters[arm.code]}" for arm in trial.spec.arms}
 
 
 def _execute(run: AnalysisRun) -> dict[str, Any]:

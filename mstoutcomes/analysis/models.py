@@ -54,6 +54,9 @@ class AnalysisRun(models.Model):
     rerun_of = models.ForeignKey(
         "self", on_delete=models.PROTECT, null=True, blank=True, related_name="reruns"
     )
+    # How the run shows a trial's arms: "" (no trial at the site), "named" (by arm: the DMC's
+    # closed report) or "coded" (Arm A / Arm B, started by a statistician blind to allocation).
+    arms = models.CharField(max_length=10, blank=True, default="")
     published = models.BooleanField(default=False, db_index=True)
     published_by = models.ForeignKey(
         User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"

@@ -14,6 +14,17 @@ from django.utils import timezone
 from mstoutcomes.accounts.permissions import Perm, site_ids_with_perm
 from mstoutcomes.analysis.models import UNFINISHED, AnalysisRun, RunStatus
 from mstoutcomes.analysis.tasks import analysis_run_task
+from mstoutcomes.trial.blinding import ArmView, arm_view_sites
+
+
+def _arms_q(user: Any, site_ids: set[int]) -> Q:
+    """Runs by named arm only for those who may see arms named; coded ones also for the blind
+    statistician; people who see trial figures pooled get no trial run (trial.blinding)."""
+    views = arm_view_sites(user, site_ids)
+    named, coded = views[ArmView.NAMED], views[ArmView.CODED]
+    return (
+        Q(arms="") | Q(arms="named", site_id__in=named) | Q(arms="coded", site_id__in=named | coded)
+    )
 
 
 def run_list_visible_to(*, user: Any) -> QuerySet[AnalysisRun]:
@@ -24,6 +35,7 @@ def run_list_visible_to(*, user: Any) -> QuerySet[AnalysisRun]:
         AnalysisRun.objects.filter(
             Q(site_id__in=analyst_sites) | Q(site_id__in=viewer_sites, published=True)
         )
+        .filter(_arms_q(user, analyst_sites | viewer_sites))
         .select_related("site", "created_by")
         .defer("snapshot", "report_html", "report_pdf", "tables", "results")
     )
@@ -32,9 +44,13 @@ def run_list_visible_to(*, user: Any) -> QuerySet[AnalysisRun]:
 def _visible(user: Any) -> QuerySet[AnalysisRun]:
     analyst_sites = site_ids_with_perm(user, Perm.EXPORT_DATA)
     viewer_sites = site_ids_with_perm(user, Perm.VIEW_DASHBOARDS)
-    return AnalysisRun.objects.filter(
-        Q(site_id__in=analyst_sites) | Q(site_id__in=viewer_sites, published=True)
-    ).select_related("site", "created_by")
+    return (
+        AnalysisRun.objects.filter(
+            Q(site_id__in=analyst_sites) | Q(site_id__in=viewer_sites, published=True)
+        )
+        .filter(_arms_q(user, analyst_sites | viewer_sites))
+        .select_related("site", "created_by")
+    )
 
 
 def run_get_visible(*, user: Any, pk: int) -> AnalysisRun:

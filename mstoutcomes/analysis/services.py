@@ -21,6 +21,7 @@ from mstoutcomes.analysis.models import UNFINISHED, AnalysisRun, RunStatus
 from mstoutcomes.analysis.runner import code_version
 from mstoutcomes.analysis.tasks import analysis_run_task
 from mstoutcomes.core.services import require
+from mstoutcomes.trial.blinding import ArmView, arm_view_at
 
 
 def _enqueue(run: AnalysisRun) -> AnalysisRun:
@@ -46,12 +47,14 @@ def analysis_run_start(
     """
     require(user_has_perm(by, Perm.EXPORT_DATA, site=site), "You cannot analyse this site's data.")
     with transaction.atomic():
+        view = arm_view_at(by, site)
         run = AnalysisRun.objects.create(
             site=site,
             title=f"Analysis of {site.name}",
             plan_toml=plan_text or "",
             code_version=code_version(),
             created_by=by,
+            arms="" if view is None else "named" if view is ArmView.NAMED else "coded",
         )
         audit_record(actor=by, action="analysis.run.queued", obj=run, site=site, request=request)
         return _enqueue(run)
@@ -83,6 +86,7 @@ def analysis_run_repeat(
             seed=run.seed if run.snapshot else None,
             created_by=by,
             rerun_of=run,
+            arms=run.arms,
         )
         audit_record(
             actor=by,

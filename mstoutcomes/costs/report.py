@@ -14,10 +14,12 @@ from mstoutcomes.costs import costing, economics
 from mstoutcomes.costs.costing import AFTER_12, BEFORE_12, PERIOD_LABELS, ValueType
 from mstoutcomes.costs.models import CostSettings
 from mstoutcomes.costs.selectors import (
+    ARMS_HIDDEN_NOTE,
     mst_spans_for,
     programme_for,
     resource_use_for,
     trial_arms_for,
+    trial_arms_hidden_from,
     unit_costs_for,
 )
 
@@ -283,6 +285,9 @@ def _trial(
     follow_up_months: int,
     as_of: dt.date,
 ) -> None:
+    if trial_arms_hidden_from(user=user, site=site):
+        report.notes.append(ARMS_HIDDEN_NOTE)
+        return
     found = trial_arms_for(user=user, site=site)
     if found is None:
         report.notes.append("This site has no trial allocations, so there is no comparison by arm.")

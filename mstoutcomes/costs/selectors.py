@@ -241,6 +241,24 @@ class TrialArm:
     randomised_on: dt.date
 
 
+ARMS_HIDDEN_NOTE = (
+    "Costs by trial arm are hidden from your role: the trial's figures are shown pooled until "
+    "the database is locked, so that you stay blind to allocation."
+)
+
+
+def trial_arms_hidden_from(*, user: Any, site: Site) -> bool:
+    """Return whether the site's trial must not be shown to the user by arm.
+
+    A cost comparison cannot be coded A/B (only one arm has MST programme costs), so everyone
+    who may not see the arms by name (trial.blinding.arm_view_for) sees pooled figures only.
+    """
+    from mstoutcomes.trial.blinding import ArmView, arm_view_for
+
+    trial = Trial.objects.filter(sites=site, is_test_mode=False).order_by("pk").first()
+    return trial is not None and arm_view_for(user, trial, site=site) is not ArmView.NAMED
+
+
 def trial_arms_for(*, user: Any, site: Site) -> tuple[str, str, list[TrialArm]] | None:
     """Return (treatment, control, people's arms) of the site's trial, or None if it has none."""
     trial = Trial.objects.filter(sites=site, is_test_mode=False).order_by("pk").first()

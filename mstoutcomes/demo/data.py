@@ -257,6 +257,20 @@ STAFF: tuple[StaffSpec, ...] = (
         (("TRF", "statistician", ""), ("STK", "statistician", "")),
     ),
     StaffSpec(
+        "unblinded",
+        "Nadia",
+        "Okonkwo",
+        "Unblinded trial statistician",
+        (("TRF", "unblinded_statistician", ""), ("STK", "unblinded_statistician", "")),
+    ),
+    StaffSpec(
+        "dmc",
+        "Alan",
+        "Reeve",
+        "Chair of the data monitoring committee",
+        (("TRF", "dmc_member", ""),),
+    ),
+    StaffSpec(
         "steering",
         "Peter",
         "Ashworth",

@@ -437,3 +437,80 @@ class TrialLockEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} ({self.trial.code})"
+
+
+class EmergencyUnblinding(TimeStampedModel):
+    """A participant's arm told to a named person in an emergency: who, by whom, when and why."""
+
+    participant = models.ForeignKey(
+        Participant, on_delete=models.PROTECT, related_name="emergency_unblindings"
+    )
+    unblinded_person = models.ForeignKey(
+        User,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="The person who now knows the arm; their later assessments are flagged.",
+    )
+    unblinded_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    unblinded_at = models.DateTimeField(default=timezone.now)
+    reason = models.TextField()
+
+    objects = ScopedManager()
+    history = HistoricalRecords(excluded_fields=["created_at", "updated_at"])
+
+    SCOPE_PATH = "participant__young_person"
+
+    class Meta:
+        ordering = ["participant", "unblinded_at"]
+        indexes = [models.Index(fields=["participant", "unblinded_at"], name="unblinding_when")]
+
+    def __str__(self) -> str:
+        return f"Emergency unblinding of {self.participant} on {self.unblinded_at:%Y-%m-%d}"
+
+
+# The guess is one of the trial's arm codes or this.
+DONT_KNOW = "dont_know"
+
+
+class GuessConfidence(models.TextChoices):
+    NOT_SURE = "not_sure", "Not sure"
+    FAIRLY = "fairly", "Fairly sure"
+    VERY = "very", "Very sure"
+
+
+class BlindingGuess(TimeStampedModel):
+    """An outcome assessor's guess of a participant's arm at a follow-up."""
+
+    participant = models.ForeignKey(
+        Participant, on_delete=models.PROTECT, related_name="blinding_guesses"
+    )
+    timepoint = models.CharField(max_length=40, help_text="The follow-up, such as t6.")
+    assessor = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    guess = models.CharField(max_length=40, help_text="An arm code of the trial, or dont_know.")
+    confidence = models.CharField(max_length=20, choices=GuessConfidence.choices, blank=True)
+    recorded_on = models.DateField()
+
+    objects = ScopedManager()
+    history = HistoricalRecords(excluded_fields=["created_at", "updated_at"])
+
+    SCOPE_PATH = "participant__young_person"
+
+    class Meta:
+        ordering = ["participant", "timepoint"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["participant", "timepoint"],
+                name="blinding_guess_once_per_follow_up",
+                violation_error_message="A guess is already recorded for this follow-up.",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Assessor's guess for {self.participant} at {self.timepoint}"
+
+    def clean(self) -> None:
+        errors = future_date_errors(
+            self, {"recorded_on": "A guess cannot be recorded in the future."}
+        )
+        if errors:
+            raise ValidationError(errors)

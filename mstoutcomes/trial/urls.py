@@ -1,6 +1,6 @@
 from django.urls import path
 
-from mstoutcomes.trial import views
+from mstoutcomes.trial import blinding_views, views
 
 app_name = "trial"
 urlpatterns = [
@@ -13,6 +13,14 @@ urlpatterns = [
         name="randomise",
     ),
     path("<str:code>/participants/<int:pk>/reveal/", views.allocation_reveal, name="reveal"),
+    path(
+        "<str:code>/participants/<int:pk>/emergency-unblinding/",
+        blinding_views.emergency_unblind,
+        name="emergency_unblind",
+    ),
+    path("<str:code>/guesses/", blinding_views.guess_list, name="guesses"),
+    path("<str:code>/participants/<int:pk>/guess/", blinding_views.guess_record, name="guess"),
+    path("<str:code>/blinding/", blinding_views.blinding_report, name="blinding"),
     path("<str:code>/recruitment/", views.recruitment, name="recruitment"),
     path("<str:code>/consort/", views.consort, name="consort"),
     path("<str:code>/consort/pdf/", views.consort_pdf, name="consort_pdf"),

@@ -10,6 +10,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.db.models import Q
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -43,16 +44,17 @@ from mstoutcomes.trial.panels import dashboard_panels
 
 @perm_required(None)
 def trial_list(request: HttpRequest) -> HttpResponse:
-    """The trials at the user's sites, for trial managers and readers of the deviations log."""
-    if not (
-        user_has_perm(request.user, Perm.RANDOMISE)
-        or user_has_perm(request.user, Perm.VIEW_DEVIATIONS)
-    ):
-        raise PermissionDenied("You do not have access to this page.")
+    """The trials at the user's sites, for trial managers, outcome assessors and log readers."""
     manage_ids = site_ids_with_perm(request.user, Perm.RANDOMISE)
     log_ids = site_ids_with_perm(request.user, Perm.VIEW_DEVIATIONS)
+    guess_ids = site_ids_with_perm(request.user, Perm.ENTER_TRIAL_OUTCOMES)
+    if not (manage_ids or log_ids or guess_ids):
+        raise PermissionDenied("You do not have access to this page.")
+    trials = Trial.objects.filter(
+        Q(pk__in=selectors.trials_visible_to(user=request.user)) | Q(sites__in=guess_ids)
+    ).distinct()
     rows = []
-    for trial in selectors.trials_visible_to(user=request.user).prefetch_related("sites"):
+    for trial in trials.order_by("code").prefetch_related("sites"):
         site_ids = {site.pk for site in trial.sites.all()}
         # Link only to the pages the user may open for this trial's own sites (no 403s).
         rows.append(
@@ -60,6 +62,7 @@ def trial_list(request: HttpRequest) -> HttpResponse:
                 "trial": trial,
                 "may_manage": bool(site_ids & manage_ids),
                 "may_see_log": bool(site_ids & log_ids),
+                "may_guess": bool(site_ids & guess_ids),
             }
         )
     return render(request, "trial/list.html", {"rows": rows, "nav": "trial"})

@@ -22,7 +22,12 @@ from mstoutcomes.accounts.tests.factories import (
     member,
 )
 
-PSEUDONYMISED_ROLES = [Role.STATISTICIAN, Role.STEERING_GROUP]
+PSEUDONYMISED_ROLES = [
+    Role.STATISTICIAN,
+    Role.UNBLINDED_STATISTICIAN,
+    Role.DMC_MEMBER,
+    Role.STEERING_GROUP,
+]
 
 
 def test_every_role_has_an_entry_in_the_permission_table():

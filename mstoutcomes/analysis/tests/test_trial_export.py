@@ -1,10 +1,12 @@
 """The export of a trial site: randomised participants, in their allocated arm (ITT)."""
 
 import datetime as dt
+import json
 
 import pandas as pd
 import pytest
 import time_machine
+from django.utils import timezone
 
 from mstoutcomes.accounts.models import Role
 from mstoutcomes.accounts.tests.factories import member
@@ -19,9 +21,11 @@ from mstoutcomes.analysis.datasets import (
     trial_source,
 )
 from mstoutcomes.analysis.models import AnalysisRun, RunStatus
+from mstoutcomes.analysis.selectors import run_list_visible_to
 from mstoutcomes.analysis.services import analysis_run_start
 from mstoutcomes.cases.tests.factories import EpisodeFactory, YoungPersonFactory
 from mstoutcomes.outcomes.models import Offence
+from mstoutcomes.trial.blinding import arm_codes
 from mstoutcomes.trial.models import Allocation
 from mstoutcomes.trial.services import participant_enrol, participant_randomise, withdrawal_record
 from mstoutcomes.trial.tests.conftest import make_trial, ready
@@ -186,17 +190,56 @@ def test_sites_without_a_randomised_participant_keep_the_service_evaluation(
 def test_a_trial_run_analyses_offences_by_arm_in_the_background(
     randomised, offences, site_a, worker
 ):
-    statistician = member(Role.STATISTICIAN, site_a, username="stella")
+    statistician = member(Role.UNBLINDED_STATISTICIAN, site_a, username="stella")
     run = analysis_run_start(by=statistician, site=site_a)
     worker()
     run = AnalysisRun.objects.get(pk=run.pk)
     assert run.status == RunStatus.COMPLETED, run.error
-    assert run.results["design"] == "trial"
+    assert run.arms == "named" and run.results["design"] == "trial"
     assert run.results["n_by_arm"] == {
         name: Allocation.objects.filter(arm=code).count() for code, name in NAMES.items()
     }
     assert "Management as usual" in run.snapshot["participants.csv"]
     assert bytes(run.report_pdf).startswith(b"%PDF-")
+
+
+def test_a_blind_statisticians_trial_run_has_arms_coded_a_and_b(
+    randomised, offences, site_a, worker
+):
+    trial, _ = randomised
+    blind = member(Role.STATISTICIAN, site_a, username="stan")
+    run = analysis_run_start(by=blind, site=site_a)
+    worker()
+    run = AnalysisRun.objects.get(pk=run.pk)
+    assert run.status == RunStatus.COMPLETED, run.error
+    assert run.arms == "coded"
+    letters = arm_codes(trial)
+    assert run.results["n_by_arm"] == {
+        f"Arm {letters[code]}": Allocation.objects.filter(arm=code).count() for code in NAMES
+    }
+    everything = json.dumps(run.snapshot) + run.report_html + json.dumps(run.tables)
+    assert "Management as usual" not in everything
+    assert ",MST," not in run.snapshot["participants.csv"] and '"MST"' not in everything
+    assert "mst_targets = false" in run.plan_toml
+
+
+def test_runs_by_named_arm_are_hidden_from_blind_readers(randomised, site_a, worker):
+    named = analysis_run_start(by=member(Role.UNBLINDED_STATISTICIAN, site_a), site=site_a)
+    coded = analysis_run_start(by=member(Role.STATISTICIAN, site_a), site=site_a)
+    AnalysisRun.objects.filter(pk__in=[named.pk, coded.pk]).update(published=True)
+
+    def seen(role):
+        user = member(role, site_a)
+        return set(run_list_visible_to(user=user).values_list("pk", flat=True))
+
+    assert seen(Role.STATISTICIAN) == {coded.pk}
+    assert seen(Role.UNBLINDED_STATISTICIAN) == {named.pk, coded.pk}
+    assert seen(Role.DMC_MEMBER) == {named.pk, coded.pk}
+    assert seen(Role.STEERING_GROUP) == set()
+    trial, _ = randomised
+    trial.locked_at = timezone.now()
+    trial.save(update_fields=["locked_at"])
+    assert seen(Role.STEERING_GROUP) == {named.pk, coded.pk}
 
 
 def test_nothing_recorded_after_a_withdrawal_from_further_data_is_exported(

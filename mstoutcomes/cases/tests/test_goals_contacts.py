@@ -211,10 +211,15 @@ def test_contacts_page_runs_in_few_queries(client, person, alice, django_assert_
         assert client.get(reverse("cases:contacts", args=[person.study_id])).status_code == 200
 
 
-def test_steering_group_sees_goals_without_names(client, person, goal, site_a):
-    client.force_login(member(Role.STEERING_GROUP, site_a))
+def test_the_unblinded_statistician_sees_goals_without_names(client, person, goal, site_a):
+    client.force_login(member(Role.UNBLINDED_STATISTICIAN, site_a))
     page = client.get(reverse("cases:goals", args=[person.study_id])).content.decode()
     assert "Attend school every day" in page and "Kestrel" not in page
+
+
+def test_the_steering_group_is_blind_to_goals(client, person, goal, site_a):
+    client.force_login(member(Role.STEERING_GROUP, site_a))
+    assert client.get(reverse("cases:goals", args=[person.study_id])).status_code == 403
 
 
 def test_an_existing_meeting_opens_for_editing_with_its_attendees(client, alice, person):

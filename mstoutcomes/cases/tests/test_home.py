@@ -31,9 +31,14 @@ def test_home_tells_a_user_without_a_role_what_to_do(client, db):
 
 def test_home_for_steering_group_shows_counts_not_names(client, site_a, alice):
     EpisodeFactory(young_person=YoungPersonFactory(site=site_a, given_name="Jay"), therapist=alice)
-    client.force_login(member(Role.STEERING_GROUP, site_a))
+    client.force_login(member(Role.UNBLINDED_STATISTICIAN, site_a))
     html = client.get(reverse("home")).content.decode()
     assert "in treatment" in html and "study IDs only" in html
+    assert "Jay" not in html
+    # The steering group is blind to treatment until the lock: one count, no treatment split.
+    client.force_login(member(Role.STEERING_GROUP, site_a))
+    html = client.get(reverse("home")).content.decode()
+    assert "in treatment" not in html and "study IDs only" in html
     assert "Jay" not in html
 
 

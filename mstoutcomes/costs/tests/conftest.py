@@ -36,7 +36,12 @@ def pam(site_a):
 
 @pytest.fixture
 def steering(site_a):
-    return member(Role.STEERING_GROUP, site_a, username="stella")
+    """A reader of the cost report who may see the trial's arms (a DMC member).
+
+    The steering group itself sees the trial's figures pooled until the database lock
+    (test_report.py::test_blind_readers_see_the_trial_pooled_until_the_lock).
+    """
+    return member(Role.DMC_MEMBER, site_a, username="stella")
 
 
 @pytest.fixture

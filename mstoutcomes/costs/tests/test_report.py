@@ -1,9 +1,14 @@
 """The report built from a costed site: the adapter's reading of records and the sums by arm."""
 
 import pytest
+from django.urls import reverse
+from django.utils import timezone
 
+from mstoutcomes.accounts.models import Role
+from mstoutcomes.accounts.tests.factories import member
 from mstoutcomes.costs.report import build_report
-from mstoutcomes.costs.selectors import resource_use_for, trial_arms_for
+from mstoutcomes.costs.selectors import ARMS_HIDDEN_NOTE, resource_use_for, trial_arms_for
+from mstoutcomes.trial.models import Trial
 
 
 def test_the_adapter_reads_placements_custody_offences_and_meetings(costed_site, steering):
@@ -83,3 +88,26 @@ def test_the_report_reads_in_a_fixed_number_of_queries(
     # One query per source and table, whatever the number of young people (no N+1).
     with django_assert_max_num_queries(25):
         build_report(user=steering, site=costed_site, n_boot=50)
+
+
+@pytest.mark.parametrize("role", [Role.STEERING_GROUP, Role.STATISTICIAN])
+def test_blind_readers_see_the_trial_pooled_until_the_lock(client, costed_site, role):
+    reader = member(role, costed_site)
+    report = build_report(user=reader, site=costed_site, n_boot=50)
+    assert report is not None and report.trial is None and report.staff_time_by_arm.empty
+    assert ARMS_HIDDEN_NOTE in report.notes
+    assert not report.staff_time.empty  # the pooled figures are still there
+    client.force_login(reader)
+    html = client.get(reverse("costs:report", args=[costed_site.code])).content.decode()
+    assert "Savings by budget holder" not in html and "per young person, by trial arm" not in html
+    assert "Costs by trial arm are hidden from your role" in html
+    assert "Net saving per young person against" not in html
+    assert (
+        client.get(
+            reverse("costs:download_csv", args=[costed_site.code, "savings_by_arm"])
+        ).status_code
+        == 404
+    )
+    Trial.objects.filter(sites=costed_site).update(locked_at=timezone.now())
+    after = build_report(user=reader, site=costed_site, n_boot=50)
+    assert after is not None and after.trial is not None  # by arm once the data are locked

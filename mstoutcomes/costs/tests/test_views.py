@@ -34,7 +34,7 @@ def urls(site, cost):
 #             report excel csv  edit settings staff running
 EXPECTED = {
     "pam":      (200, 200, 200, 200, 200, 200, 200),   # programme manager: reads and edits
-    "stella":   (200, 200, 200, 403, 403, 403, 403),   # steering group: reads only
+    "stella":   (200, 200, 200, 403, 403, 403, 403),   # DMC member: reads only
     "bob":      (403, 403, 403, 403, 403, 403, 403),   # research worker: no dashboards
     "paul":     (404, 404, 404, 403, 403, 403, 403),   # programme manager at another site
 }

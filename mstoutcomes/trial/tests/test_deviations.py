@@ -143,8 +143,11 @@ ROLES = {
     # role: (log, new deviation form)
     Role.TRIAL_MANAGER: (200, 200),
     Role.PROGRAMME_MANAGER: (200, 200),
-    Role.STATISTICIAN: (200, 403),
-    Role.STEERING_GROUP: (200, 403),
+    # Blind to allocation: the log can reveal the arm.
+    Role.STATISTICIAN: (403, 403),
+    Role.UNBLINDED_STATISTICIAN: (200, 403),
+    Role.DMC_MEMBER: (403, 403),
+    Role.STEERING_GROUP: (403, 403),
     Role.RESEARCH_WORKER: (403, 403),
     Role.THERAPIST: (403, 403),
     Role.SUPERVISOR: (403, 403),
@@ -208,7 +211,7 @@ def test_the_log_downloads_as_csv_and_is_audited(
     participant = participant_enrol(by=None, trial=trial, young_person=young_person)
     log(trial_manager, trial, site_a, participant=participant)
     log(trial_manager, trial, site_a, category="eligibility")
-    client.force_login(member(Role.STATISTICIAN, site_a, username="stan"))
+    client.force_login(member(Role.UNBLINDED_STATISTICIAN, site_a, username="stan"))
     response = client.get(
         reverse("trial:deviations", args=[trial.code]), {"format": "csv", "category": "consent"}
     )
@@ -290,10 +293,10 @@ def test_recruitment_page_summarises_deviations_for_those_who_may_see_them(
     assert "1 serious breach not yet reported to the sponsor" in html
 
 
-def test_readers_of_the_log_reach_it_from_the_trial_list(client, trial, site_a, bob):
-    client.force_login(member(Role.STEERING_GROUP, site_a, username="sue"))
+def test_readers_of_the_log_reach_it_from_the_trial_list(client, trial, site_a, alice):
+    client.force_login(member(Role.UNBLINDED_STATISTICIAN, site_a, username="sue"))
     html = client.get(reverse("trial:list")).content.decode()
     assert reverse("trial:deviations", args=[trial.code]) in html
     assert f'href="{reverse("trial:detail", args=[trial.code])}"' not in html  # not theirs
-    client.force_login(bob)
+    client.force_login(alice)
     assert client.get(reverse("trial:list")).status_code == 403

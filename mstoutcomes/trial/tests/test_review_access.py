@@ -19,8 +19,10 @@ MATRIX = {
     R.REFERRER:          (403, 403, 403, 403,    403, 403),
     R.RESEARCH_WORKER:   (403, 403, 403, 403,    403, 403),
     R.TRIAL_MANAGER:     (200, 200, 200, 200,    200, 200),
-    R.STATISTICIAN:      (200, 200, 403, 403,    403, 403),
-    R.STEERING_GROUP:    (200, 200, 403, 403,    403, 403),
+    R.STATISTICIAN:      (403, 403, 403, 403,    403, 403),
+    R.UNBLINDED_STATISTICIAN: (200, 200, 403, 403, 403, 403),
+    R.DMC_MEMBER:        (403, 403, 403, 403,    403, 403),
+    R.STEERING_GROUP:    (403, 403, 403, 403,    403, 403),
     R.ADMINISTRATOR:     (403, 403, 403, 403,    403, 403),
 }
 # fmt: on
@@ -51,7 +53,7 @@ def test_each_role_opens_only_the_trial_pages_it_may(client, trial, site_a, role
     assert codes == MATRIX[role]
 
 
-@pytest.mark.parametrize("role", [R.TRIAL_MANAGER, R.STATISTICIAN, R.STEERING_GROUP])
+@pytest.mark.parametrize("role", [R.TRIAL_MANAGER, R.UNBLINDED_STATISTICIAN])
 def test_another_sites_staff_cannot_open_the_trials_pages(client, trial, site_b, role):
     client.force_login(member(role, site_b, username=f"away-{role}"))
     codes = [client.get(url).status_code for url in _urls(trial)]

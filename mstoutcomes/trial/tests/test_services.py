@@ -146,7 +146,10 @@ def test_exporting_the_list_needs_its_own_permission_and_is_audited(blocks_trial
     StratumList.objects.create(trial=blocks_trial, stratum="site=AAA|sex=male", length=4)
     with pytest.raises(PermissionDenied):
         allocation_list_export(by=member(Role.TRIAL_MANAGER, site_a), trial=blocks_trial)
-    rows = allocation_list_export(by=member(Role.STATISTICIAN, site_a), trial=blocks_trial)
+    with pytest.raises(PermissionDenied):
+        allocation_list_export(by=member(Role.STATISTICIAN, site_a), trial=blocks_trial)
+    unblinded = member(Role.UNBLINDED_STATISTICIAN, site_a)
+    rows = allocation_list_export(by=unblinded, trial=blocks_trial)
     assert len(rows) == 4 and {r["arm"] for r in rows} <= {"MAU", "MST"}
     event = AuditEvent.objects.get(action="trial.list.exported")
     assert event.data["checksum"] == trial_list_checksum(blocks_trial)
