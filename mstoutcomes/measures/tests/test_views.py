@@ -22,7 +22,7 @@ PAGES = {
     "measures:person":         (200, 200, 404, 200),
     "measures:enter":          (200, 200, 404, 403),
     "measures:not_done":       (200, 200, 404, 403),
-    "measures:assessment":     (200, 404, 404, 200),  # bob is blind to treatment measures
+    "measures:assessment":     (200, 404, 404, 404),  # bob and stella are blind to treatment
     "measures:link":           (200, 200, 404, 403),
 }
 # fmt: on
