@@ -571,8 +571,8 @@ def _breaches(*, site_id: int | None, young_person_ids: Collection[int] | None) 
     from mstoutcomes.trial.order import order_breaches
 
     trials = Trial.objects.filter(is_test_mode=False)
+    wanted: set[int] = set(young_person_ids or ())
     if young_person_ids is not None:
-        wanted = set(young_person_ids)
         trial_ids = (
             Participant.objects.unscoped()
             .filter(young_person_id__in=sorted(wanted))
@@ -583,9 +583,11 @@ def _breaches(*, site_id: int | None, young_person_ids: Collection[int] | None) 
         trials = trials.filter(sites=site_id)
     found: list[BreachFact] = []
     for trial in trials.order_by("pk"):
-        for b in order_breaches(trial=trial, site_ids=None if site_id is None else [site_id]):
-            if young_person_ids is not None and b.young_person_id not in wanted:
-                continue
+        for b in order_breaches(
+            trial=trial,
+            site_ids=None if site_id is None else [site_id],
+            young_person_ids=None if young_person_ids is None else wanted,
+        ):
             found.append(
                 BreachFact(
                     b.participant_id,

@@ -152,10 +152,16 @@ def _plural(n: int, what: str) -> str:
     return f"{n} {what}{'' if n == 1 else 's'}"
 
 
-def order_breaches(*, trial: Trial, site_ids: Iterable[int] | None = None) -> list[OrderBreach]:
+def order_breaches(
+    *,
+    trial: Trial,
+    site_ids: Iterable[int] | None = None,
+    young_person_ids: Iterable[int] | None = None,
+) -> list[OrderBreach]:
     """Find treatment records that break the protocol order, for a live trial's participants.
 
     Ordered by site, study ID and kind of record. A test-mode trial has no order to break.
+    ``young_person_ids`` narrows the check to some participants (a re-check after one save).
     """
     from mstoutcomes.trial.models import Participant
 
@@ -164,6 +170,8 @@ def order_breaches(*, trial: Trial, site_ids: Iterable[int] | None = None) -> li
     participants = Participant.objects.unscoped().filter(trial=trial)
     if site_ids is not None:
         participants = participants.filter(site__in=list(site_ids))
+    if young_person_ids is not None:
+        participants = participants.filter(young_person__in=sorted(young_person_ids))
     rows = list(
         participants.values(
             "pk",
