@@ -193,12 +193,28 @@ def _check_instrument(
             context,
             attempt=attempt,
             code="assessor_only",
-            message=f"{name} is one of the trial's outcome measures and "
-            f"{context.young_person.study_id} is a trial participant: only a research worker or "
-            "the trial manager enters it.",
+            message=_assessor_only_message(context, name),
             data=data,
             request=request,
         )
+
+
+def _assessor_only_message(context: EntryContext, name: str) -> str:
+    return (
+        f"{name} is one of the trial's outcome measures and {context.young_person.study_id} is "
+        "a trial participant: only a research worker or the trial manager enters it."
+    )
+
+
+def assessor_only_refusal(context: EntryContext, instrument: str, respondent: str) -> str | None:
+    """Return why this user may not enter a trial outcome measure here (pages say it up front).
+
+    Blinded staff never get this far for a treatment measure (their pages answer "not found"
+    alike for both arms); the service still refuses and audits any attempt to save.
+    """
+    if not _assessor_only(context, instrument, respondent):
+        return None
+    return _assessor_only_message(context, _short_name(instrument))
 
 
 def _assessor_only(context: EntryContext, instrument: str, respondent: str) -> bool:

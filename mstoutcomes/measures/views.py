@@ -83,13 +83,26 @@ def assessment_enter(
         raise Http404(NOT_FOUND)
     _hide_treatment_from_blinded(request, person, instrument, respondent)
     by_scores = request.GET.get("entry") == "scores" or not definition.item_entry
+    entry = services.entry_context(request.user, person)
     form = AssessmentForm(
         request.POST or None,
         instrument=definition,
         respondent=respondent,
-        tasks=services.entry_context(request.user, person).entry_tasks,
+        tasks=entry.entry_tasks,
         by_scores=by_scores,
     )
+    # A trial outcome measure for a non-assessor: say so plainly instead of offering a form
+    # (a POST still goes to the service, which refuses and audits the attempt).
+    refusal = services.assessor_only_refusal(entry, definition.code, respondent)
+    if refusal is not None and request.method != "POST":
+        context = {
+            "refusal": refusal,
+            "person": person,
+            "instrument": definition,
+            "cancel_url": reverse("measures:person", args=[person.study_id]),
+            "nav": "caseload",
+        }
+        return render(request, "measures/enter.html", context, status=403)
     if request.method == "POST" and form.is_valid():
         try:
             saved = services.assessment_record(

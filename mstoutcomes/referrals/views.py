@@ -251,8 +251,23 @@ def referral_decide(request: HttpRequest, pk: int) -> HttpResponse:
 
 @perm_required(Perm.RUN_PANEL)
 def referral_allocate(request: HttpRequest, pk: int) -> HttpResponse:
-    """Allocate a family to a therapist within their cap (or record why not)."""
+    """Allocate a family to a therapist within their cap (or record why not).
+
+    When the trial's order refuses treatment (not yet randomised, or management as usual) the
+    page says so plainly instead of offering a form; a POST still goes to the service, which
+    refuses and audits the attempt.
+    """
     referral = selectors.referral_get_visible(user=request.user, pk=pk)
+    refusal = _allocation_refusal(request, referral)
+    if refusal is not None and request.method != "POST":
+        context = {
+            "title": "Allocate to a therapist",
+            "refusal": refusal,
+            "back": reverse("referrals:detail", args=[referral.pk]),
+            "referral": referral,
+            "nav": "referrals",
+        }
+        return render(request, "referrals/form.html", context, status=403)
     form = AllocateForm(
         request.POST or None,
         therapists=selectors.therapists_at(referral.site_id),

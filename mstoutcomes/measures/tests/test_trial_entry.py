@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from html import unescape
 from pathlib import Path
 
 import pytest
@@ -156,6 +157,37 @@ def test_http_a_therapist_posting_an_apq9_for_a_participant_is_refused_plainly(
     assert response.status_code == 400
     assert "only a research worker or the trial manager enters it" in response.content.decode()
     assert refusals("assessor_only") and not Assessment.objects.unscoped().exists()
+
+
+@pytest.mark.parametrize("arm", ["mst", "mau", "waiting"])
+def test_http_a_therapist_opening_the_apq9_page_for_a_participant_is_told_why_not_given_a_form(
+    client, alice, bob, families, arm
+):
+    study_id = families[arm].study_id
+    url = reverse("measures:enter", args=[study_id, "apq9", "parent"])
+    client.force_login(alice)
+    response = client.get(url)
+    assert response.status_code == 403
+    page = unescape(response.content.decode())
+    assert (
+        f"APQ-9 is one of the trial's outcome measures and {study_id} is a trial participant: "
+        "only a research worker or the trial manager enters it." in page
+    )
+    assert "Save and score" not in page
+    # The research worker, an outcome assessor, gets the form.
+    client.force_login(bob)
+    response = client.get(url)
+    assert response.status_code == 200 and "Save and score" in response.content.decode()
+
+
+def test_http_a_therapist_still_gets_the_apq9_form_for_a_young_person_outside_the_trial(
+    client, alice, site_a
+):
+    person = YoungPersonFactory(site=site_a, study_id="AAA-0600")
+    EpisodeFactory(young_person=person, therapist=alice, start_date=today())
+    client.force_login(alice)
+    response = client.get(reverse("measures:enter", args=[person.study_id, "apq9", "parent"]))
+    assert response.status_code == 200 and "Save and score" in response.content.decode()
 
 
 # --- windows -------------------------------------------------------------------------------------

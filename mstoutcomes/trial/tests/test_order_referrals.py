@@ -103,6 +103,26 @@ def test_allocating_a_therapist_is_refused_and_audited_before_randomisation_and_
     assert AuditEvent.objects.filter(action="cases.protocol.refused").count() == 3
 
 
+def test_the_allocate_page_says_why_instead_of_offering_a_form_until_randomised_to_mst(
+    client, trafford, trial, supervisor, trial_manager, therapist
+):
+    waiting = accept(trafford, supervisor)
+    pair = randomised_pair(trafford, trial, supervisor, trial_manager)
+    client.force_login(supervisor)
+    for referral, message in (
+        (waiting, "has not been randomised"),
+        (pair["MAU"], "allocated to management as usual"),
+    ):
+        response = client.get(reverse("referrals:allocate", args=[referral.pk]))
+        assert response.status_code == 403
+        page = response.content.decode()
+        assert message in page
+        assert "Allocate and start MST" not in page
+    response = client.get(reverse("referrals:allocate", args=[pair["MST"].pk]))
+    assert response.status_code == 200
+    assert "Allocate and start MST" in response.content.decode()
+
+
 def test_a_family_not_eligible_for_the_trial_has_its_referral_closed_with_the_reason(
     trafford, trial, supervisor
 ):
