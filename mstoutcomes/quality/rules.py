@@ -196,11 +196,15 @@ def missing_baseline(facts: Facts) -> Iterator[Finding]:
 
 
 def out_of_window(facts: Facts) -> Iterator[Finding]:
-    """An assessment was saved as out of its timepoint's window."""
+    """A trial outcome assessment was saved as out of its timepoint's window.
+
+    Only the trial's own (arm-neutral) schedules: a therapist's late service measure is part of
+    running the service, not a query on the trial's data.
+    """
     trials = _trial_ids(facts)
     for a in facts.assessments:
         person = facts.people.get(a.young_person_id)
-        if not a.out_of_window or person is None:
+        if not a.out_of_window or person is None or a.schedule not in facts.neutral_schedules:
             continue
         when = f" on {_date(a.completed_on)}" if a.completed_on else ""
         yield Finding(

@@ -89,9 +89,17 @@ def test_an_assessment_saved_out_of_window_is_found_and_stays_arm_neutral_on_the
     assert not found[0].reveals_arm
 
 
-def test_an_out_of_window_treatment_measure_is_hidden_from_blinded_staff():
+def test_a_late_service_measure_is_not_a_trial_query_and_a_treatment_instrument_reveals_the_arm():
     gbo = assessment(pk=5, schedule="mst", instrument="gbo", out_of_window=True)
-    found = run_rules(facts(assessments=[gbo], neutral_schedules=frozenset({"trial"})))
+    assert run_rules(facts(assessments=[gbo], neutral_schedules=frozenset({"trial"}))) == []
+    on_trial = assessment(pk=6, schedule="trial", instrument="gbo", out_of_window=True)
+    found = run_rules(
+        facts(
+            assessments=[on_trial],
+            neutral_schedules=frozenset({"trial"}),
+            treatment_instruments=frozenset({"gbo"}),
+        )
+    )
     assert codes(found) == [rules.OUT_OF_WINDOW]
     assert found[0].reveals_arm
 
