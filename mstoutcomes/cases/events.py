@@ -17,7 +17,9 @@ from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -88,10 +90,26 @@ def subscribe_person_data_changed(*, name: str, listener: Callable[[YoungPerson]
     _data_listeners[name] = listener
 
 
+_muted: ContextVar[bool] = ContextVar("mstoutcomes_person_checks_muted", default=False)
+
+
+@contextmanager
+def person_checks_muted() -> Iterator[None]:
+    """Tell no listener of changes made in the block: for bulk builds (the demo) that run the
+    checks once, over everyone, at the end."""
+    token = _muted.set(True)
+    try:
+        yield
+    finally:
+        _muted.reset(token)
+
+
 def person_data_changed(young_person: YoungPerson) -> None:
     """Tell every listener, after the current transaction commits, that this data changed."""
     from django.db import transaction
 
+    if _muted.get():
+        return
     for name, listener in _data_listeners.items():
         transaction.on_commit(functools.partial(_run_listener, name, listener, young_person))
 
