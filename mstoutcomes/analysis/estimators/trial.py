@@ -18,6 +18,7 @@ import pandas as pd
 import statsmodels.api as sm
 import statsmodels.formula.api as smf
 from lifelines import CoxPHFitter, KaplanMeierFitter
+from lifelines.exceptions import ConvergenceWarning as LifelinesConvergenceWarning
 from lifelines.statistics import logrank_test
 from scipy import stats
 from statsmodels.tools.sm_exceptions import ConvergenceWarning
@@ -376,7 +377,18 @@ def fit_cox(prep: Prepared, extra: Sequence[str] = ()) -> CoxPHFitter:
     design["T"] = prep.frame["T"].to_numpy()
     design["E"] = prep.frame["E"].to_numpy()
     cph = CoxPHFitter()  # lifelines uses Efron's method for ties
-    cph.fit(design, duration_col="T", event_col="E", fit_options={"precision": 1e-10})
+    with warnings.catch_warnings():
+        # lifelines warns, and carries on, when a column barely varies between those with and
+        # without the event (complete or quasi-complete separation, e.g. no events in one arm of
+        # a small subgroup): the hazard ratio it would report is meaningless, so say so instead.
+        warnings.simplefilter("error", LifelinesConvergenceWarning)
+        try:
+            cph.fit(design, duration_col="T", event_col="E", fit_options={"precision": 1e-10})
+        except LifelinesConvergenceWarning as warning:
+            raise ValueError(
+                "the Cox model cannot be estimated: the events separate completely on a "
+                f"covariate ({str(warning).split('.')[0]})"
+            ) from None
     return cph
 
 
