@@ -192,7 +192,8 @@ def trial_source(
 
     as_of = as_of or today()
     allocations = (
-        Allocation.objects.filter(
+        Allocation.objects.unscoped()
+        .filter(
             is_test=False,
             trial__is_test_mode=False,
             participant__site_id__in=site_ids,
@@ -224,10 +225,12 @@ def trial_source(
     names = {arm.code: arm.name for arm in spec.arms}
     rows = [r for r in rows if r["trial_id"] == trial_id]
     withdrawn = set(
-        Withdrawal.objects.filter(
+        Withdrawal.objects.unscoped()
+        .filter(
             participant_id__in=[r["participant_id"] for r in rows],
             level=WithdrawalLevel.DATA_USE,
-        ).values_list("participant_id", flat=True)
+        )
+        .values_list("participant_id", flat=True)
     )
     notes = [f"Trial {trial.code}: {len(rows)} randomised participant(s) at these sites."]
     if withdrawn:

@@ -19,6 +19,19 @@ from mstoutcomes.accounts.permissions import Perm, grants_for
 _NOTHING = Q(pk__in=[])
 
 
+def site_wide_site_ids(user: Any) -> set[int]:
+    """Return the sites where the user sees every young person (staff, not an agency's referrer).
+
+    Rows that belong to a site but to no one young person (a trial deviation not about one
+    participant) are visible to exactly these users.
+    """
+    return {
+        grant.site_id
+        for grant in grants_for(user)
+        if Perm.VIEW_YOUNG_PEOPLE in grant.perms and not grant.agency_scoped
+    }
+
+
 def young_person_q(user: Any, *, prefix: str = "") -> Q:
     """Return a filter for the young people (or rows under them, via prefix) a user may see."""
     from mstoutcomes.cases.models import AgencyInvolvement
@@ -26,16 +39,14 @@ def young_person_q(user: Any, *, prefix: str = "") -> Q:
     def field(name: str) -> str:
         return f"{prefix}__{name}" if prefix else name
 
-    site_ids: set[int] = set()
-    agency_pairs: set[tuple[int, int]] = set()
-    for grant in grants_for(user):
-        if Perm.VIEW_YOUNG_PEOPLE not in grant.perms:
-            continue
-        if grant.agency_scoped:
-            if grant.agency_id is not None:
-                agency_pairs.add((grant.site_id, grant.agency_id))
-        else:
-            site_ids.add(grant.site_id)
+    site_ids = site_wide_site_ids(user)
+    agency_pairs = {
+        (grant.site_id, grant.agency_id)
+        for grant in grants_for(user)
+        if Perm.VIEW_YOUNG_PEOPLE in grant.perms
+        and grant.agency_scoped
+        and grant.agency_id is not None
+    }
 
     query = Q(**{f"{field('site_id')}__in": sorted(site_ids)}) if site_ids else _NOTHING
     person_ref = OuterRef(f"{prefix}_id") if prefix else OuterRef("pk")

@@ -88,9 +88,18 @@ class ScopedQuerySet(models.QuerySet):
 
     def visible_to(self, user: Any) -> Self:
         """Return only the rows this user may see (the single scoping rule)."""
-        clone = self.filter(_scope_rule().rule(user, prefix=self._scope_prefix()))
+        clone = self.filter(self._visibility(user))
         clone._scoped = True
         return clone
+
+    def _visibility(self, user: Any) -> models.Q:
+        """Return the filter for the rows this user may see: the rule, through SCOPE_PATH.
+
+        A model whose path to the young person may be empty (a row not about one person)
+        overrides this to say which of those rows the user sees, widening the rule, never
+        replacing it.
+        """
+        return _scope_rule().rule(user, prefix=self._scope_prefix())
 
     def unscoped(self) -> Self:
         """Return all rows: for services and jobs that do not show records to a person."""
@@ -103,11 +112,18 @@ class ScopedQuerySet(models.QuerySet):
 
     def _reached_through_scoped_parent(self) -> bool:
         # A related manager of a young person you already hold (person.carers.all(), prefetches)
-        # is narrowed to that person, so it is as visible as the person is.
+        # is narrowed to that person, so it is as visible as the person is. So is one reached
+        # from a row of any scoped model (participant.consents.all()): that row could only be
+        # read through a scope, or through .unscoped() on purpose. A parent whose model has no
+        # scope (a site, a trial, a therapist) narrows nothing: site.young_people still refuses.
         if not self._scope_prefix() or not _registered:
             return False
         instance = self._hints.get("instance")  # type: ignore[attr-defined]
-        return isinstance(instance, _registered[0].root_model)
+        if instance is None:
+            return False
+        if isinstance(instance, _registered[0].root_model):
+            return True
+        return _is_scoped_model(type(instance))
 
     def _is_scoped(self) -> bool:
         if self._mixed_with_unscoped:
@@ -185,3 +201,9 @@ class ScopedQuerySet(models.QuerySet):
 
 class ScopedManager(models.Manager.from_queryset(ScopedQuerySet)):  # type: ignore[misc]
     """Default manager for models holding data about young people."""
+
+
+def _is_scoped_model(model: type[models.Model]) -> bool:
+    """Return whether the model's default manager makes scoped querysets."""
+    queryset_class = getattr(model._default_manager, "_queryset_class", None)
+    return isinstance(queryset_class, type) and issubclass(queryset_class, ScopedQuerySet)

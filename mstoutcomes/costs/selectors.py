@@ -30,7 +30,6 @@ from mstoutcomes.cases.models import (
     Episode,
     MeetingAttendee,
     ProfessionalMeeting,
-    YoungPerson,
 )
 from mstoutcomes.costs import costing
 from mstoutcomes.costs.defaults import (
@@ -270,12 +269,8 @@ def trial_arms_for(*, user: Any, site: Site) -> tuple[str, str, list[TrialArm]] 
     if len(others) != 1:
         return None
     allocations = (
-        Allocation.objects.filter(
-            trial=trial,
-            is_test=False,
-            participant__site=site,
-            participant__young_person__in=_visible_people(user, site),
-        )
+        Allocation.objects.visible_to(user)
+        .filter(trial=trial, is_test=False, participant__site=site)
         .values("participant__young_person__study_id", "arm", "allocated_at")
         .order_by("participant__young_person__study_id")
     )
@@ -287,7 +282,3 @@ def trial_arms_for(*, user: Any, site: Site) -> tuple[str, str, list[TrialArm]] 
             for a in allocations
         ],
     )
-
-
-def _visible_people(user: Any, site: Site) -> Any:
-    return YoungPerson.objects.visible_to(user).filter(site=site).values("pk")

@@ -68,7 +68,7 @@ def _emergency_unblind(
         raise ValidationError(
             {"unblinded_person": "Choose someone who works at this participant's site."}
         )
-    allocation = Allocation.objects.filter(participant_id=participant.pk).first()
+    allocation = Allocation.objects.unscoped().filter(participant_id=participant.pk).first()
     if allocation is None:
         raise NotEligible(f"{participant.young_person.study_id} has not been randomised.")
     record = EmergencyUnblinding(

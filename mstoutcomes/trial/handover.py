@@ -148,7 +148,10 @@ def _hold_for_trial(
     """Hold the accepted referral for the trial; close it at once if the family is not eligible."""
     from mstoutcomes.referrals.services import referral_await_trial, referral_trial_exit
 
-    if referral.state != "accepted" or Allocation.objects.filter(participant=participant).exists():
+    if (
+        referral.state != "accepted"
+        or Allocation.objects.unscoped().filter(participant=participant).exists()
+    ):
         return
     referral_await_trial(by=by, referral=referral, trial=trial.code)
     if participant.is_eligible is False:
@@ -170,7 +173,7 @@ def close_before_randomisation(
     """
     if (
         participant.trial.is_test_mode
-        or Allocation.objects.filter(participant=participant).exists()
+        or Allocation.objects.unscoped().filter(participant=participant).exists()
     ):
         return []
     from mstoutcomes.referrals.services import referral_trial_exit

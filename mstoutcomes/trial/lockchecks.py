@@ -65,9 +65,9 @@ def open_windows(trial: Trial, *, on: dt.date) -> OpenWindows:
     if not points:
         return OpenWindows(0, None)
     rows = list(
-        Allocation.objects.filter(trial=trial).values_list(
-            "participant__young_person_id", "allocated_at"
-        )
+        Allocation.objects.unscoped()
+        .filter(trial=trial)
+        .values_list("participant__young_person_id", "allocated_at")
     )
     stops = data_collection_stops([person for person, _ in rows])
     waiting = 0

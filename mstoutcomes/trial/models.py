@@ -10,9 +10,10 @@ from simple_history.models import HistoricalRecords
 
 from mstoutcomes.accounts.models import Site, User
 from mstoutcomes.cases.models import YoungPerson
+from mstoutcomes.cases.scoping import site_wide_site_ids
 from mstoutcomes.core.dates import today
 from mstoutcomes.core.models import TimeStampedModel
-from mstoutcomes.core.scoping import ScopedManager
+from mstoutcomes.core.scoping import ScopedManager, ScopedQuerySet
 from mstoutcomes.trial.config import TrialSpec, parse_trial_config
 
 
@@ -144,7 +145,8 @@ class ConsentFormVersion(TimeStampedModel):
 
     A new version of a kind becomes the current one and supersedes the last; consent is taken
     only on the current version. Versions migrated from the free-text ``form_version`` of
-    consents recorded before forms were managed have no file.
+    consents recorded before forms were managed have no file. Not scoped: a form is about no
+    one (``form.consents`` therefore refuses to run: use a scoped consent query).
     """
 
     trial = models.ForeignKey(Trial, on_delete=models.PROTECT, related_name="consent_forms")
@@ -195,7 +197,11 @@ class ConsentRecord(TimeStampedModel):
 
     ``form`` is the managed form version it was taken on; ``form_version`` keeps the version's
     text (copied from ``form``, or as typed before forms were managed) so old rows still read.
+    Scoped like every table about young people: read with ``.visible_to(user)``, through a
+    participant you hold (``participant.consents``), or ``.unscoped()`` in services.
     """
+
+    SCOPE_PATH = "participant__young_person"
 
     participant = models.ForeignKey(Participant, on_delete=models.PROTECT, related_name="consents")
     kind = models.CharField(max_length=30, choices=ConsentKind.choices)
@@ -212,6 +218,7 @@ class ConsentRecord(TimeStampedModel):
     taken_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
     notes = models.TextField(blank=True)
 
+    objects = ScopedManager()
     history = HistoricalRecords(excluded_fields=["created_at", "updated_at"])
 
     class Meta:
@@ -235,7 +242,12 @@ class WithdrawalLevel(models.TextChoices):
 
 
 class Withdrawal(TimeStampedModel):
-    """A participant's withdrawal, by level; the schedule and analysis respect it."""
+    """A participant's withdrawal, by level; the schedule and analysis respect it.
+
+    Scoped like every table about young people (see ConsentRecord).
+    """
+
+    SCOPE_PATH = "participant__young_person"
 
     participant = models.ForeignKey(
         Participant, on_delete=models.PROTECT, related_name="withdrawals"
@@ -245,6 +257,7 @@ class Withdrawal(TimeStampedModel):
     reason = models.TextField(blank=True)
     recorded_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
 
+    objects = ScopedManager()
     history = HistoricalRecords(excluded_fields=["created_at", "updated_at"])
 
     class Meta:
@@ -262,7 +275,10 @@ class Withdrawal(TimeStampedModel):
 
 
 class StratumList(models.Model):
-    """How much of a stratum's allocation sequence is available and used (arms are not stored)."""
+    """How much of a stratum's allocation sequence is available and used (arms are not stored).
+
+    Not scoped: it counts slots of a sequence and names no one.
+    """
 
     trial = models.ForeignKey(Trial, on_delete=models.PROTECT, related_name="stratum_lists")
     stratum = models.CharField(max_length=300)
@@ -285,7 +301,12 @@ class StratumList(models.Model):
 
 
 class Allocation(models.Model):
-    """A participant's randomised arm: written once, never changed or deleted."""
+    """A participant's randomised arm: written once, never changed or deleted.
+
+    Scoped like every table about young people (see ConsentRecord): the arm is about a person.
+    """
+
+    SCOPE_PATH = "participant__young_person"
 
     trial = models.ForeignKey(Trial, on_delete=models.PROTECT, related_name="allocations")
     participant = models.OneToOneField(
@@ -299,6 +320,8 @@ class Allocation(models.Model):
     is_test = models.BooleanField(default=False)
     allocated_at = models.DateTimeField()
     allocated_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+
+    objects = ScopedManager()
 
     class Meta:
         ordering = ["trial", "allocated_at"]
@@ -337,8 +360,34 @@ class DeviationSeverity(models.TextChoices):
     SERIOUS_BREACH = "serious_breach", "Serious breach"
 
 
+class DeviationQuerySet(ScopedQuerySet):
+    """Deviations scoped to a user, including those about no one participant."""
+
+    def _visibility(self, user: object) -> Q:
+        # About a participant: as visible as the young person. About no one (a site-wide
+        # departure): visible to the staff who see every young person at the deviation's site.
+        return super()._visibility(user) | Q(
+            participant__isnull=True, site_id__in=sorted(site_wide_site_ids(user))
+        )
+
+
+class DeviationManager(ScopedManager.from_queryset(DeviationQuerySet)):  # type: ignore[misc]
+    """Default manager of protocol deviations: scoped, see DeviationQuerySet."""
+
+
 class ProtocolDeviation(TimeStampedModel):
-    """A departure from the trial protocol: what happened, how bad, and what was done about it."""
+    """A departure from the trial protocol: what happened, how bad, and what was done about it.
+
+    Scoped like every table about young people, with one addition for rows with no participant
+    (a departure not about one person, such as a site's randomisation done late for everyone):
+    ``.visible_to(user)`` returns a deviation about a participant when the user may see that
+    young person, and one about no participant when the user sees every young person at the
+    deviation's site (site staff; not a referrer, who sees only their agency's young people).
+    Selectors narrow this further by permission (``deviations_visible_to`` keeps the sites
+    where the user may see the deviation log); services use ``.unscoped()``.
+    """
+
+    SCOPE_PATH = "participant__young_person"
 
     trial = models.ForeignKey(Trial, on_delete=models.PROTECT, related_name="deviations")
     participant = models.ForeignKey(
@@ -359,6 +408,7 @@ class ProtocolDeviation(TimeStampedModel):
     reported_to_sponsor_on = models.DateField("Date reported to the sponsor", null=True, blank=True)
     recorded_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
 
+    objects = DeviationManager()
     history = HistoricalRecords(excluded_fields=["created_at", "updated_at"])
 
     class Meta:
@@ -413,6 +463,8 @@ class LockEventKind(models.TextChoices):
 
 class TrialLockEvent(models.Model):
     """One step in the history of a trial's database lock: locked, unlock asked, unlocked.
+
+    Not scoped: it is about the trial and the people who locked it, not about young people.
 
     Unlocking takes two people: one asks (``UNLOCK_REQUESTED``, with a reason) and another
     approves (``UNLOCKED``, pointing at the request it approved).

@@ -188,7 +188,7 @@ def data_collection_stops(
     The earliest such withdrawal in a live trial, by young person: research timepoints stop
     there (measures) and the analysis export's follow-up ends there. None without a withdrawal.
     """
-    rows = Withdrawal.objects.filter(
+    rows = Withdrawal.objects.unscoped().filter(
         participant__young_person_id__in=young_person_ids,
         level__in=[WithdrawalLevel.FURTHER_DATA, WithdrawalLevel.DATA_USE],
         participant__trial__is_test_mode=False,
@@ -463,7 +463,9 @@ def recruitment(*, trial: Trial, today: dt.date, arms_visible: bool) -> Recruitm
     from mstoutcomes.trial.models import Allocation
 
     rows = list(
-        Allocation.objects.filter(trial=trial, is_test=False).values_list(
+        Allocation.objects.unscoped()
+        .filter(trial=trial, is_test=False)
+        .values_list(
             "participant__site__name",
             "allocated_at",
             "arm",
@@ -543,13 +545,20 @@ def deviation_sites(*, user: Any, trial: Trial, perm: Perm = Perm.VIEW_DEVIATION
 def deviations_visible_to(
     *, user: Any, trial: Trial, query: DeviationQuery | None = None
 ) -> QuerySet[Any]:
-    """Return the trial's protocol deviations at sites where the user may see the log."""
+    """Return the trial's protocol deviations at sites where the user may see the log.
+
+    Only those about young people the user may see (or about no one participant, at a site
+    whose young people they all see): see ProtocolDeviation.
+    """
     from mstoutcomes.trial.models import ProtocolDeviation
 
     query = query or DeviationQuery()
-    found = ProtocolDeviation.objects.filter(
-        trial=trial, site_id__in=site_ids_with_perm(user, Perm.VIEW_DEVIATIONS)
-    ).select_related("site", "participant__young_person", "recorded_by")
+    # Scoped to the people the user sees, then to the sites where they may see the log.
+    found = (
+        ProtocolDeviation.objects.visible_to(user)
+        .filter(trial=trial, site_id__in=site_ids_with_perm(user, Perm.VIEW_DEVIATIONS))
+        .select_related("site", "participant__young_person", "recorded_by")
+    )
     if query.category:
         found = found.filter(category=query.category)
     if query.severity:

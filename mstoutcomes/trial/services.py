@@ -372,7 +372,7 @@ def _latest_consents(participant: Participant) -> dict[str, bool]:
 
 
 def _check_ready(participant: Participant) -> None:
-    if Allocation.objects.filter(participant=participant).exists():
+    if Allocation.objects.unscoped().filter(participant=participant).exists():
         raise AlreadyRandomised(f"{participant.young_person.study_id} is already randomised.")
     if participant.is_eligible is not True:
         raise NotEligible(f"{participant.young_person.study_id} has not been confirmed eligible.")
@@ -408,12 +408,14 @@ def _allocate_minimisation(trial: Trial, participant: Participant) -> tuple[str,
     spec = trial.spec
     Trial.objects.select_for_update().get(pk=trial.pk)  # one minimisation at a time per trial
     counts: dict[str, dict[str, dict[str, int]]] = {}
-    rows = Allocation.objects.filter(trial=trial).values_list("participant__levels", "arm")
+    rows = (
+        Allocation.objects.unscoped().filter(trial=trial).values_list("participant__levels", "arm")
+    )
     for levels, arm in rows:
         for factor, level in levels.items():
             cell = counts.setdefault(factor, {}).setdefault(level, {})
             cell[arm] = cell.get(arm, 0) + 1
-    sequence = Allocation.objects.filter(trial=trial).count() + 1
+    sequence = Allocation.objects.unscoped().filter(trial=trial).count() + 1
     drbg = Drbg(allocation_key(), f"minimisation|{trial.code}|{trial.list_id}|{sequence}")
     decision = minimise(
         spec, counts, participant.levels, draw=drbg.uniform(), tie_draw=drbg.uniform()
@@ -482,7 +484,7 @@ def participant_randomise(
                 with transaction.atomic():
                     allocation.save()
             except IntegrityError:
-                if not Allocation.objects.filter(participant=locked).exists():
+                if not Allocation.objects.unscoped().filter(participant=locked).exists():
                     raise  # a slot collision would be a locking bug: never hide it
                 raise AlreadyRandomised(
                     f"{locked.young_person.study_id} was randomised by another request."
@@ -576,7 +578,8 @@ def _check_allocation_time(participant: Participant, at: dt.datetime) -> dt.date
     if consented and timezone.localdate(at) < max(consented):
         raise InvalidAllocationDate("A randomisation cannot be dated before the consents it needs.")
     previous = (
-        Allocation.objects.filter(trial=participant.trial)
+        Allocation.objects.unscoped()
+        .filter(trial=participant.trial)
         .order_by("-allocated_at")
         .values_list("allocated_at", flat=True)
         .first()
@@ -663,7 +666,9 @@ def allocation_list_export(*, by: User, trial: Trial) -> list[dict[str, Any]]:
 
 def arm_counts(trial: Trial) -> dict[str, int]:
     """Return allocations per arm (for unblinded users and reports)."""
-    return dict(Allocation.objects.filter(trial=trial).values_list("arm").annotate(n=Count("id")))
+    return dict(
+        Allocation.objects.unscoped().filter(trial=trial).values_list("arm").annotate(n=Count("id"))
+    )
 
 
 def allocation_reveal(*, by: User, participant: Participant, reason: str) -> str:
@@ -674,7 +679,7 @@ def allocation_reveal(*, by: User, participant: Participant, reason: str) -> str
     )
     if not reason.strip():
         raise ValidationError({"reason": "Enter why you need to see the allocation."})
-    allocation = Allocation.objects.filter(participant=participant).first()
+    allocation = Allocation.objects.unscoped().filter(participant=participant).first()
     if allocation is None:
         raise NotEligible(f"{participant.young_person.study_id} has not been randomised.")
     # The audit records who looked and why, never the arm itself.

@@ -205,3 +205,85 @@ def test_without_a_registered_rule_a_scoped_query_refuses_to_guess(monkeypatch):
     monkeypatch.setattr(scoping, "_registered", [])
     with pytest.raises(ImproperlyConfigured, match="No scoping rule is registered"):
         YoungPerson.objects.visible_to(None)
+
+
+@pytest.fixture
+def participant(person, site_a):
+    from mstoutcomes.trial.models import Participant
+    from mstoutcomes.trial.tests.conftest import make_trial
+
+    trial = make_trial(site_a)
+    return Participant.objects.create(trial=trial, young_person=person, site=site_a, levels={})
+
+
+def _consent_and_withdrawal(participant, by):
+    from mstoutcomes.trial.models import ConsentRecord, Withdrawal
+
+    consent = ConsentRecord.objects.create(
+        participant=participant,
+        kind="carer_consent",
+        form_version="v1.0",
+        given=True,
+        recorded_on=participant.enrolled_on,
+        taken_by=by,
+    )
+    withdrawal = Withdrawal.objects.create(
+        participant=participant,
+        level="treatment",
+        withdrawn_on=participant.enrolled_on,
+        recorded_by=by,
+    )
+    return consent, withdrawal
+
+
+def test_records_reached_from_a_scoped_row_you_hold_run(participant, alice):
+    from mstoutcomes.trial.models import Participant
+
+    consent, _ = _consent_and_withdrawal(participant, alice)
+    held = Participant.objects.visible_to(alice).get()
+
+    assert list(held.consents.all()) == [consent]
+    assert held.withdrawals.exists()
+    assert held.consents.filter(given=True).count() == 1
+
+
+def test_prefetching_records_under_a_scoped_row_runs(participant, alice):
+    from mstoutcomes.trial.models import Participant
+
+    consent, withdrawal = _consent_and_withdrawal(participant, alice)
+
+    held = list(Participant.objects.visible_to(alice).prefetch_related("consents", "withdrawals"))
+    opened = list(Participant.objects.unscoped().prefetch_related("consents"))
+
+    assert [(list(p.consents.all()), list(p.withdrawals.all())) for p in held] == [
+        ([consent], [withdrawal])
+    ]
+    assert [list(p.consents.all()) for p in opened] == [[consent]]
+
+
+def test_records_reached_from_a_parent_without_a_scope_refuse_to_run(participant, alice):
+    from mstoutcomes.trial.models import Allocation
+
+    consent, _ = _consent_and_withdrawal(participant, alice)
+    Allocation.objects.create(
+        trial=participant.trial,
+        participant=participant,
+        arm="MST",
+        method="minimisation",
+        stratum="*",
+        sequence=1,
+        allocated_at=consent.created_at,
+        allocated_by=alice,
+    )
+    trial = participant.trial
+
+    with pytest.raises(UnscopedQueryError, match="Allocation was queried without a user scope"):
+        list(trial.allocations.all())
+    with pytest.raises(UnscopedQueryError):
+        trial.participants.count()
+    with pytest.raises(UnscopedQueryError):
+        trial.deviations.exists()
+    with pytest.raises(UnscopedQueryError):
+        list(participant.site.trial_participants.all())
+    with pytest.raises(UnscopedQueryError, match="ConsentRecord was queried"):
+        list(trial.consent_forms.order_by("pk").first().consents.all())

@@ -258,7 +258,8 @@ def _amend_carer_consent(ctx: DemoContext, trial: Trial) -> int:
 
     kind, version = AMENDED
     last_consent = (
-        ConsentRecord.objects.filter(participant__trial=trial)
+        ConsentRecord.objects.unscoped()
+        .filter(participant__trial=trial)
         .order_by("-recorded_on")
         .values_list("recorded_on", flat=True)
         .first()

@@ -57,9 +57,9 @@ def _episodes(site):
 
 def _arm_people(site, arm):
     return set(
-        Allocation.objects.filter(participant__site=site, arm=arm).values_list(
-            "participant__young_person", flat=True
-        )
+        Allocation.objects.unscoped()
+        .filter(participant__site=site, arm=arm)
+        .values_list("participant__young_person", flat=True)
     )
 
 
@@ -225,7 +225,7 @@ def test_every_write_was_audited_by_the_system_and_the_chain_verifies(demo_outpu
     assert set(
         AuditEvent.objects.exclude(actor_label="system").values_list("actor__username", flat=True)
     ) == {"trialmanager"}
-    assert actions["trial.participant.randomised"] == Allocation.objects.count()
+    assert actions["trial.participant.randomised"] == Allocation.objects.unscoped().count()
     assert audit_verify().ok
     assert YoungPerson.history.count() == YoungPerson.objects.unscoped().count()
 
@@ -287,14 +287,16 @@ def test_trafford_is_a_trial_site_and_stockport_is_not(trafford):
 
 
 def test_eligible_consenting_families_are_randomised_about_40_a_side(trafford):
-    arms = Counter(Allocation.objects.values_list("arm", flat=True))
+    arms = Counter(Allocation.objects.unscoped().values_list("arm", flat=True))
 
     assert set(arms) == {"MAU", "MST"}
     assert 36 <= arms["MAU"] <= 44 and 36 <= arms["MST"] <= 44
     assert abs(arms["MAU"] - arms["MST"]) <= 3  # minimisation keeps the arms balanced
-    by_sex = Counter(Allocation.objects.values_list("participant__levels__sex", "arm"))
+    by_sex = Counter(Allocation.objects.unscoped().values_list("participant__levels__sex", "arm"))
     assert abs(by_sex[("male", "MAU")] - by_sex[("male", "MST")]) <= 3
-    sequence = list(Allocation.objects.order_by("sequence").values_list("allocated_at", flat=True))
+    sequence = list(
+        Allocation.objects.unscoped().order_by("sequence").values_list("allocated_at", flat=True)
+    )
     assert sequence == sorted(sequence)
 
 
@@ -304,7 +306,7 @@ def test_some_decline_consent_and_a_few_are_not_eligible_with_the_reason(traffor
     not_eligible = participants.filter(is_eligible=False)
 
     assert declined.count() >= 5
-    assert not Allocation.objects.filter(participant__in=declined).exists()
+    assert not Allocation.objects.unscoped().filter(participant__in=declined).exists()
     assert not_eligible.count() == 3
     for participant in not_eligible:
         assert "Not met: Meets" in participant.eligibility_notes
@@ -315,7 +317,7 @@ def test_some_decline_consent_and_a_few_are_not_eligible_with_the_reason(traffor
 
 
 def test_one_family_withdraws_and_a_few_are_lost_to_follow_up(trafford):
-    withdrawal = Withdrawal.objects.get()
+    withdrawal = Withdrawal.objects.unscoped().get()
     lost = Assessment.objects.unscoped().filter(reason__contains="lost to follow-up")
 
     assert withdrawal.level == "further_data"
@@ -353,7 +355,7 @@ def test_dates_run_referral_then_consent_then_randomisation_then_mst(trafford):
         assert person.referred_on <= referral.decided_on == participant.eligibility_confirmed_on
         consents = [c.recorded_on for c in participant.consents.all()]
         assert all(referral.decided_on <= day <= AS_OF for day in consents)
-        allocation = Allocation.objects.filter(participant=participant).first()
+        allocation = Allocation.objects.unscoped().filter(participant=participant).first()
         if allocation is None:
             continue
         randomised_on = timezone.localdate(allocation.allocated_at)
@@ -425,7 +427,7 @@ def test_a_research_worker_cannot_see_any_trial_site_referral(trafford):
 
 
 def test_the_trial_site_has_a_few_protocol_deviations_that_name_no_arm(trafford):
-    deviations = ProtocolDeviation.objects.filter(site=trafford)
+    deviations = ProtocolDeviation.objects.unscoped().filter(site=trafford)
     assert deviations.count() == 3
     assert {d.severity for d in deviations} == {"minor", "major"}
     for deviation in deviations:
@@ -454,6 +456,6 @@ def test_consent_is_taken_on_managed_form_versions_and_two_families_need_re_cons
     assert all(form.file.name.endswith(".pdf") for form in forms)
     superseded = forms.get(is_current=False)
     assert (superseded.kind, superseded.version) == ("carer_consent", "v2.1")
-    assert not ConsentRecord.objects.filter(form__isnull=True).exists()
+    assert not ConsentRecord.objects.unscoped().filter(form__isnull=True).exists()
     manager = User.objects.get(username="trialmanager")
     assert len(reconsent_needed(user=manager, trial=trial)) == 2

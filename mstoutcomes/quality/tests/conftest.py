@@ -45,7 +45,7 @@ def randomised(trial, site, *, on=RANDOMISED_ON, arm="MST", **person):
         arm=arm,
         method=trial.method,
         stratum="*",
-        sequence=Allocation.objects.filter(trial=trial).count() + 1,
+        sequence=Allocation.objects.unscoped().filter(trial=trial).count() + 1,
         allocated_at=timezone.make_aware(dt.datetime.combine(on, dt.time(12))),
         allocated_by=member(Role.TRIAL_MANAGER, site),
     )

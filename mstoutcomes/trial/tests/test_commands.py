@@ -48,7 +48,9 @@ def test_verify_list_confirms_allocations_and_detects_a_forged_one(site_a, trial
         participant_randomise(by=trial_manager, participant=participant)
     call_command("trial_verify_list", "VERIFY")
     assert "All 4 allocations match the list" in capsys.readouterr().out
-    forged = Allocation.objects.order_by("sequence").first()
-    Allocation.objects.filter(pk=forged.pk).update(arm="MST" if forged.arm == "MAU" else "MAU")
+    forged = Allocation.objects.unscoped().order_by("sequence").first()
+    Allocation.objects.unscoped().filter(pk=forged.pk).update(
+        arm="MST" if forged.arm == "MAU" else "MAU"
+    )
     with pytest.raises(CommandError, match=f"Allocations \\[{forged.pk}\\] do not match"):
         call_command("trial_verify_list", "VERIFY")

@@ -78,7 +78,7 @@ def test_simultaneous_requests_allocate_each_participant_once_and_never_share_a_
 
     assert unexpected == []
     assert outcomes == {"allocated": REQUESTS // 2, "already": REQUESTS // 2}
-    allocations = list(Allocation.objects.filter(trial=trial))
+    allocations = list(Allocation.objects.unscoped().filter(trial=trial))
     assert len({a.participant_id for a in allocations}) == len(allocations) == REQUESTS // 2
     by_stratum: dict[str, list[int]] = {}
     for allocation in allocations:

@@ -123,7 +123,7 @@ def test_accepting_at_a_trial_site_enrols_and_records_eligibility_from_the_crite
     ).exists()
     # Consent and randomisation are left to people.
     assert not participant.consents.exists()
-    assert not Allocation.objects.exists()
+    assert not Allocation.objects.unscoped().exists()
     # It waits for the trial, never shown as waiting for a therapist.
     assert referral.state == "awaiting_trial"
     assert referral.state_label == "Awaiting consent, baseline and randomisation"
@@ -250,7 +250,7 @@ def test_a_randomisation_is_never_dated_in_the_future_or_before_consent(
     with pytest.raises(InvalidAllocationDate, match=message):
         participant_randomise(by=trial_manager, participant=participant, at=at)
 
-    assert not Allocation.objects.exists()
+    assert not Allocation.objects.unscoped().exists()
     refused = AuditEvent.objects.get(action="trial.randomisation.refused")
     assert refused.data["reason"] == "invalid_date"
     assert Referral.objects.unscoped().get(pk=referral.pk).state == "awaiting_trial"
@@ -271,7 +271,7 @@ def test_a_back_dated_randomisation_cannot_precede_the_latest_allocation(
         participant_randomise(
             by=trial_manager, participant=second, at=timezone.now() - dt.timedelta(days=8)
         )
-    assert Allocation.objects.count() == 1
+    assert Allocation.objects.unscoped().count() == 1
 
 
 def test_only_the_trial_team_may_close_a_referral_for_the_trial(trafford, trial, supervisor):

@@ -195,8 +195,8 @@ def test_locked_data_refuse_every_trial_write_for_a_participant_with_an_audited_
         ]
         event = AuditEvent.objects.filter(action="cases.protocol.refused").latest("pk")
         assert event.data["attempt"] == action and event.data["reason"] == "locked"
-    assert ConsentRecord.objects.filter(participant=participant).count() == 2
-    assert not Withdrawal.objects.filter(participant=participant).exists()
+    assert ConsentRecord.objects.unscoped().filter(participant=participant).count() == 2
+    assert not Withdrawal.objects.unscoped().filter(participant=participant).exists()
 
 
 def test_no_one_is_enrolled_in_a_locked_trial(locked, site_a):
@@ -438,4 +438,4 @@ def test_the_participant_page_refuses_a_consent_once_locked(
     )
     assert response.status_code == 400
     assert "its data are read-only" in response.content.decode()
-    assert ConsentRecord.objects.filter(participant=participant).count() == 2
+    assert ConsentRecord.objects.unscoped().filter(participant=participant).count() == 2

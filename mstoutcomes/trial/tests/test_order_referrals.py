@@ -197,7 +197,7 @@ def test_randomisation_waits_for_the_complete_baseline_and_names_what_is_missing
     Assessment.objects.unscoped().filter(instrument="apq9", respondent="parent").delete()
     with pytest.raises(BaselineIncomplete, match=r"Still missing: APQ-9 \(parent\)"):
         participant_randomise(by=trial_manager, participant=participant)
-    assert not Allocation.objects.exists()
+    assert not Allocation.objects.unscoped().exists()
     event = AuditEvent.objects.get(action="trial.randomisation.refused")
     assert event.data["reason"] == "baseline_incomplete"
     complete_baseline(participant, skip=[(i, r) for i, r in _all_but("apq9", "parent")])
@@ -227,7 +227,7 @@ def test_a_baseline_waiver_randomises_and_records_a_minor_deviation_together(
         participant=participant,
         baseline_waiver_reason="The young person was in hospital; the panel could not wait.",
     )
-    deviation = ProtocolDeviation.objects.get(participant=participant)
+    deviation = ProtocolDeviation.objects.unscoped().get(participant=participant)
     assert (deviation.category, deviation.severity) == ("randomisation", "minor")
     assert "SDQ self-report (young person)" in deviation.description
     assert "in hospital" in deviation.description
@@ -256,4 +256,4 @@ def test_the_randomise_page_lists_the_missing_baseline_and_takes_a_waiver(
     assert "Not randomised" in refused and "Still missing" in refused
     done = client.post(url, {"baseline_waiver_reason": "Family moving away"}, follow=True)
     assert "Randomised to" in done.content.decode()
-    assert ProtocolDeviation.objects.filter(participant=participant).count() == 1
+    assert ProtocolDeviation.objects.unscoped().filter(participant=participant).count() == 1

@@ -55,7 +55,7 @@ def test_enrol_consent_and_randomise_through_the_pages(client, trial, young_pers
 
     refused = client.post(randomise, follow=True)
     assert "Not randomised" in refused.content.decode()
-    assert not Allocation.objects.exists()
+    assert not Allocation.objects.unscoped().exists()
 
     today = dt.date.today()
     client.post(
@@ -80,14 +80,14 @@ def test_enrol_consent_and_randomise_through_the_pages(client, trial, young_pers
     refused = client.post(randomise, follow=True).content.decode()
     assert "baseline assessments are not complete" in refused
     assert "APQ-9 (parent)" in refused
-    assert not Allocation.objects.exists()
+    assert not Allocation.objects.unscoped().exists()
     assert AuditEvent.objects.filter(
         action="trial.randomisation.refused", data__reason="baseline_incomplete"
     ).exists()
     complete_baseline(participant)
     done = client.post(randomise, follow=True).content.decode()
     assert "Randomised to" in done
-    assert Allocation.objects.filter(participant=participant).count() == 1
+    assert Allocation.objects.unscoped().filter(participant=participant).count() == 1
     assert AuditEvent.objects.filter(action="trial.participant.randomised").count() == 1
 
 

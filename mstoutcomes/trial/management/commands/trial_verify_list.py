@@ -24,7 +24,7 @@ class Command(BaseCommand):
             raise CommandError("Only block-randomised trials have a list to verify.")
         mismatches = [
             a.pk
-            for a in Allocation.objects.filter(trial=trial)
+            for a in Allocation.objects.unscoped().filter(trial=trial)
             if arm_at(
                 trial.spec,
                 key=allocation_key(),
@@ -43,5 +43,5 @@ class Command(BaseCommand):
         )
         if mismatches:
             raise CommandError(f"Allocations {mismatches} do not match the list.")
-        count = Allocation.objects.filter(trial=trial).count()
+        count = Allocation.objects.unscoped().filter(trial=trial).count()
         self.stdout.write(f"All {count} allocations match the list. Checksum {checksum}")
