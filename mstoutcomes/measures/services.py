@@ -15,6 +15,7 @@ from django.http import HttpRequest
 from mstoutcomes.accounts.models import User
 from mstoutcomes.accounts.permissions import Perm, user_has_perm
 from mstoutcomes.accounts.services import audit_record
+from mstoutcomes.cases.events import person_data_changed
 from mstoutcomes.cases.models import Episode, YoungPerson
 from mstoutcomes.cases.protocol import Check, protocol_check
 from mstoutcomes.core.dates import today
@@ -498,6 +499,7 @@ def _assessment_save(
         data=data,
         request=request,
     )
+    person_data_changed(young_person)  # re-checks (data-quality rules) run after the commit
     return assessment
 
 
@@ -599,6 +601,7 @@ def _not_done_save(
         },
         request=request,
     )
+    person_data_changed(young_person)
     return assessment
 
 

@@ -145,3 +145,20 @@ def test_moving_an_anchor_records_the_moved_due_dates(alice, person):
         )
         == {}
     )
+
+
+def test_a_recorded_assessment_tells_the_data_listeners_once_it_commits(
+    alice, person, django_capture_on_commit_callbacks
+):
+    from mstoutcomes.cases.events import _data_listeners, subscribe_person_data_changed
+
+    told = []
+    saved = dict(_data_listeners)
+    subscribe_person_data_changed(name="spy", listener=told.append)
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            record(alice, person)
+        assert told == [person]
+    finally:
+        _data_listeners.clear()
+        _data_listeners.update(saved)
