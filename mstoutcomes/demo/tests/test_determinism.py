@@ -78,10 +78,11 @@ def _snapshot():
             "no_new_arrests",
             "discharge_notes",
         ),
-        # Referral references are their primary keys, which PostgreSQL's sequences do not roll
-        # back between the two builds: compare them without the number.
+        # Referral references and data-quality queries are labelled by primary key, which
+        # PostgreSQL's sequences do not roll back between the two builds: compare them without
+        # the number.
         "audit_actions": [
-            (action, re.sub(r"^REF-\d+$", "REF-…", label))
+            (action, re.sub(r"^(REF-|Query )\d+", r"\1…", label))
             for action, label in AuditEvent.objects.order_by("pk").values_list(
                 "action", "object_label"
             )
